@@ -1,0 +1,61 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// parseFlags reads --name value and --name=value (one dash works too). Boolean inputs
+// may stand alone (--dry-run), or take a value in either form (--wait=false, --wait false).
+// Go's flag package is not used because it cannot read "--wait false".
+func parseFlags(args []string) (map[string]string, error) {
+	known := map[string]kind{"help": boolean, "h": boolean, "version": boolean}
+	for _, in := range inputs {
+		known[in.name] = in.kind
+	}
+	out := map[string]string{}
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			if rest := args[i+1:]; len(rest) > 0 {
+				return nil, &InputError{Input: "arguments", Msg: fmt.Sprintf("unexpected %q; see --help", rest[0])}
+			}
+			break
+		}
+		if !strings.HasPrefix(arg, "-") || arg == "-" {
+			return nil, &InputError{Input: "arguments", Msg: fmt.Sprintf("unexpected %q; inputs are flags like --app my-app (see --help)", arg)}
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		k, ok := known[name]
+		if !ok {
+			return nil, &InputError{Input: "--" + name, Msg: "unknown flag; see --help"}
+		}
+		if name == "h" {
+			name = "help"
+		}
+		if !hasValue {
+			switch {
+			case k == boolean && i+1 < len(args) && isBoolWord(args[i+1]):
+				i++
+				value = args[i]
+			case k == boolean:
+				value = "true"
+			case i+1 < len(args):
+				i++
+				value = args[i]
+			default:
+				return nil, &InputError{Input: "--" + name, Msg: "needs a value"}
+			}
+		}
+		out[name] = value
+	}
+	return out, nil
+}
+
+func isBoolWord(s string) bool {
+	switch strings.ToLower(s) {
+	case "true", "false", "1", "0", "t", "f":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,315 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
+)
+
+// Statuses and what each means for the user. A status not listed here is unknown: the
+// wait goes on, with a warning, until a known one or the timeout.
+var (
+	running = map[string]bool{"queued": true, "building": true, "pushing": true, "starting": true}
+	reasons = map[string]string{
+		"success":       "the app runs the new version",
+		"build-error":   "the build failed: read the build log above (buildpack detection, dependencies, compilation)",
+		"crashed-error": "the app did not start: see its logs with `scalingo --app APP logs` and check the Procfile's commands",
+		"timeout-error": "the app did not listen on $PORT within 60 seconds of starting: bind 0.0.0.0:$PORT",
+		"hook-error":    "the postdeploy hook failed; the previous version keeps running: see `scalingo --app APP logs`",
+		"aborted":       "the deployment was aborted (cancelled, or the builder lost its connection): deploy again",
+	}
+)
+
+// Reason says in one line what a terminal status means and where to look.
+func Reason(status string) string {
+	if r, ok := reasons[status]; ok {
+		return r
+	}
+	return "unknown status"
+}
+
+// Terminal tells whether status ends a deployment.
+func Terminal(status string) bool {
+	_, ok := reasons[status]
+	return ok
+}
+
+// follower waits for one deployment's verdict and prints its build log once, live.
+//
+// Polling GET /deployments/{id} is the source of truth for the status. The app's
+// WebSocket stream, when it can be opened, brings the log live; when it cannot (or
+// while it is down), the log is read from links.output as it grows. Log lines are
+// counted from the start of the deployment's log whichever way they come, so a line is
+// never printed twice, and the log is caught up from links.output at the end, so none is
+// lost.
+type follower struct {
+	Deps
+	app       string
+	dep       *scalingo.Deployment
+	timeout   time.Duration
+	streamURL string
+
+	start        time.Time
+	status       string
+	warned       map[string]bool
+	queuedNoted  bool
+	lines        []string // the log lines printed so far
+	endGroup     func()
+	streamUp     atomic.Bool
+	streamFailed atomic.Bool
+}
+
+type logChunk struct {
+	conn  int // which connection of the stream delivered it
+	first int // index, in that connection's count, of the chunk's first line
+	lines []string
+}
+
+func (f *follower) run(ctx context.Context) error {
+	f.start = f.Now()
+	f.status = f.dep.Status
+	f.warned = map[string]bool{}
+	f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
+
+	chunks := make(chan logChunk, 256)
+	statusHint := make(chan string, 16)
+	streamCtx, stopStream := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		stopStream()
+		wg.Wait()
+	}()
+	if f.streamURL != "" {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.stream(streamCtx, chunks, statusHint)
+		}()
+	} else {
+		f.streamFailed.Store(true)
+	}
+
+	tick := f.After(f.PollInterval)
+	for {
+		select {
+		case <-ctx.Done():
+			f.closeGroup()
+			return context.Cause(ctx)
+		case c := <-chunks:
+			if gap := f.printChunk(c); gap {
+				f.catchUp(ctx)
+			}
+			continue
+		case <-statusHint:
+			// The stream says the status changed: check now rather than at the next tick.
+			// The stream never decides the verdict on its own.
+		case <-tick:
+			tick = f.After(f.PollInterval)
+		}
+		done, err := f.poll(ctx)
+		if done || err != nil {
+			return err
+		}
+		if el := f.Now().Sub(f.start); el >= f.timeout {
+			f.catchUp(ctx)
+			f.closeGroup()
+			return &TimeoutError{ID: f.dep.ID, App: f.app, LastStatus: f.status, After: f.timeout}
+		}
+	}
+}
+
+// poll checks the status; done is true once the deployment has ended.
+func (f *follower) poll(ctx context.Context) (done bool, err error) {
+	dep, err := f.Client.Deployment(ctx, f.app, f.dep.ID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return true, context.Cause(ctx)
+		}
+		// The client has retried already; one failed poll is not a verdict.
+		f.Reporter.Warning("could not check deployment %s: %v", f.dep.ID, err)
+		return false, nil
+	}
+	if dep.Links.Output != "" {
+		f.dep.Links.Output = dep.Links.Output
+	}
+	if !f.streamUp.Load() {
+		f.catchUp(ctx)
+	}
+	if dep.Status != f.status {
+		f.status = dep.Status
+		f.closeGroup()
+		f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
+	}
+	switch {
+	case Terminal(f.status):
+		f.catchUp(ctx)
+		f.closeGroup()
+		if f.status == "success" {
+			return true, nil
+		}
+		if tail := f.tail(50); tail != "" {
+			f.Reporter.Printf("Last lines of the build log:")
+			f.Reporter.Untrusted(tail)
+		}
+		return true, &FailedError{ID: f.dep.ID, Status: f.status}
+	case f.status == "queued":
+		if !f.queuedNoted && f.Now().Sub(f.start) >= f.QueuedNotice {
+			f.queuedNoted = true
+			f.Reporter.Notice("deployment %s has been queued for %s: all the deployment slots of the app's owner are in use; it starts when one frees up", f.dep.ID, f.elapsed())
+		}
+	case !running[f.status] && !f.warned[f.status]:
+		f.warned[f.status] = true
+		f.Reporter.Warning("deployment %s has an unknown status %q; still waiting for a known one", f.dep.ID, f.status)
+	}
+	return false, nil
+}
+
+// catchUp prints the log lines that links.output has and this run has not printed.
+func (f *follower) catchUp(ctx context.Context) {
+	if f.dep.Links.Output == "" {
+		return
+	}
+	text, err := f.Client.Output(ctx, f.dep.Links.Output)
+	if err != nil {
+		if ctx.Err() == nil {
+			f.Reporter.Warning("could not read the build log: %v", err)
+		}
+		return
+	}
+	lines := splitLines(text)
+	if len(lines) > len(f.lines) {
+		f.printLines(lines[len(f.lines):])
+	}
+}
+
+// printChunk prints the lines of c not printed yet. Lines are counted per connection
+// from the start of the log (the stream replays it on connect). It reports a gap when c
+// starts past the printed lines: links.output has the missing ones.
+func (f *follower) printChunk(c logChunk) (gap bool) {
+	skip := len(f.lines) - c.first
+	switch {
+	case skip < 0:
+		return true
+	case skip >= len(c.lines):
+		return false
+	}
+	f.printLines(c.lines[skip:])
+	return false
+}
+
+func (f *follower) printLines(lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	if f.endGroup == nil {
+		f.endGroup = f.Reporter.Group(fmt.Sprintf("Build log (%s)", f.status))
+	}
+	f.Reporter.Untrusted(strings.Join(lines, "\n"))
+	f.lines = append(f.lines, lines...)
+}
+
+func (f *follower) closeGroup() {
+	if f.endGroup != nil {
+		f.endGroup()
+		f.endGroup = nil
+	}
+}
+
+// tail returns the last n printed log lines.
+func (f *follower) tail(n int) string {
+	return strings.Join(f.lines[max(0, len(f.lines)-n):], "\n")
+}
+
+func (f *follower) elapsed() string {
+	d := f.Now().Sub(f.start).Round(time.Second)
+	return fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+func splitLines(text string) []string {
+	text = strings.TrimRight(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	if text == "" {
+		return nil
+	}
+	return strings.Split(text, "\n")
+}
+
+// stream follows the app's deployments stream, reconnecting with backoff, and passes on
+// our deployment's log lines and status changes. It gives up on the stream only when the
+// run ends; while the stream is down, the poller reads links.output instead.
+func (f *follower) stream(ctx context.Context, chunks chan<- logChunk, statusHint chan<- string) {
+	backoff := time.Second
+	for conn := 0; ; conn++ {
+		err := f.streamOnce(ctx, conn, chunks, statusHint)
+		f.streamUp.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		if !f.streamFailed.Swap(true) {
+			f.Reporter.Printf("The live log stream is unavailable (%v); reading the log through the API instead.", redactStreamErr(err, f.streamURL))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.After(backoff):
+		}
+		backoff = min(2*backoff, 30*time.Second)
+	}
+}
+
+func (f *follower) streamOnce(ctx context.Context, conn int, chunks chan<- logChunk, statusHint chan<- string) error {
+	s, err := f.Client.Stream(ctx, f.streamURL)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	count := 0
+	for {
+		ev, err := s.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if ev.ID != f.dep.ID {
+			continue
+		}
+		if !f.streamUp.Swap(true) && f.streamFailed.Load() {
+			f.Reporter.Printf("The live log stream is back.")
+			f.streamFailed.Store(false)
+		}
+		switch ev.Type {
+		case "log":
+			lines := splitLines(ev.Content)
+			select {
+			case chunks <- logChunk{conn: conn, first: count, lines: lines}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			count += len(lines)
+		case "status":
+			select {
+			case statusHint <- ev.Status:
+			default:
+			}
+		}
+	}
+}
+
+func redactStreamErr(err error, streamURL string) string {
+	if err == nil {
+		return "closed"
+	}
+	msg := err.Error()
+	if u, perr := url.Parse(streamURL); perr == nil && u.RawQuery != "" {
+		msg = strings.ReplaceAll(msg, u.RawQuery, "[redacted]")
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	return msg
+}

@@ -1,0 +1,161 @@
+// Package platform speaks each CI system's dialect: GitHub workflow commands, outputs and
+// step summary; GitLab collapsible sections and dotenv reports; Drone and Woodpecker
+// dotenv files; plain lines in a shell.
+package platform
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+)
+
+// Reporter writes a run's output in the platform's dialect. Its methods are safe for
+// concurrent use: log lines can come from the log stream and from the poller.
+type Reporter struct {
+	kind   config.Platform
+	getenv func(string) string
+	now    func() time.Time
+
+	mu  sync.Mutex
+	out *Redactor
+	seq int // numbers GitLab sections
+}
+
+// New returns a Reporter for kind writing to out. Every line goes through a Redactor, so
+// a secret registered with Mask never reaches the log in clear, on any platform.
+func New(kind config.Platform, out io.Writer, getenv func(string) string, now func() time.Time) *Reporter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Reporter{kind: kind, getenv: getenv, now: now, out: NewRedactor(out)}
+}
+
+// Kind is the platform the reporter writes for.
+func (r *Reporter) Kind() config.Platform { return r.kind }
+
+// Mask registers a secret: on GitHub the runner is told to mask it, and everywhere it is
+// replaced by *** in what this program prints. Call it before anything could print it.
+func (r *Reporter) Mask(secret string) {
+	if strings.TrimSpace(secret) == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kind == config.GitHub {
+		// Straight to the underlying writer: through the redactor the command would
+		// arrive masked, and mean nothing.
+		fmt.Fprintf(r.out.w, "::add-mask::%s\n", escapeData(secret))
+	}
+	r.out.Add(secret)
+}
+
+// Printf prints one line.
+func (r *Reporter) Printf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.line(fmt.Sprintf(format, args...))
+}
+
+// line prints s, neutralising a workflow command hidden at the start of any of its lines.
+func (r *Reporter) line(s string) {
+	if r.kind == config.GitHub {
+		s = neutralise(s)
+	}
+	fmt.Fprintln(r.out, strings.TrimRight(s, "\n"))
+}
+
+// Warning prints a warning: an annotation on GitHub, a marked line elsewhere.
+func (r *Reporter) Warning(format string, args ...any) { r.annotate("warning", format, args...) }
+
+// Notice prints a notice: an annotation on GitHub, a marked line elsewhere.
+func (r *Reporter) Notice(format string, args ...any) { r.annotate("notice", format, args...) }
+
+// Error prints an error: an annotation on GitHub, a marked line elsewhere.
+func (r *Reporter) Error(format string, args ...any) { r.annotate("error", format, args...) }
+
+func (r *Reporter) annotate(level, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kind == config.GitHub {
+		fmt.Fprintf(r.out, "::%s title=scalingo-deploy::%s\n", level, escapeData(msg))
+		return
+	}
+	r.line(level + ": " + msg)
+}
+
+// Group starts a collapsible section of the log and returns the function that ends it.
+func (r *Reporter) Group(title string) (end func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch r.kind {
+	case config.GitHub:
+		fmt.Fprintf(r.out, "::group::%s\n", escapeData(title))
+		return func() { r.raw("::endgroup::\n") }
+	case config.GitLab:
+		r.seq++
+		name := fmt.Sprintf("scalingo_deploy_%d", r.seq)
+		fmt.Fprintf(r.out, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", r.now().Unix(), name, title)
+		return func() { r.raw(fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", r.now().Unix(), name)) }
+	}
+	fmt.Fprintf(r.out, "--- %s\n", title)
+	return func() {}
+}
+
+func (r *Reporter) raw(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	io.WriteString(r.out, s)
+}
+
+// Untrusted prints text that this program does not control (an app's build log). On
+// GitHub it goes between ::stop-commands:: and its resume token, so that a line such as
+// "::set-env" or "::add-mask" in a build log cannot run as a workflow command.
+func (r *Reporter) Untrusted(text string) {
+	if text == "" {
+		return
+	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.kind != config.GitHub {
+		io.WriteString(r.out, text)
+		return
+	}
+	token := randomToken()
+	fmt.Fprintf(r.out, "::stop-commands::%s\n", token)
+	io.WriteString(r.out, text)
+	fmt.Fprintf(r.out, "::%s::\n", token)
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// neutralise breaks a line that would start a workflow command ("::x::") by escaping its
+// first colon. Text of ours that embeds user input (file names, messages) thus cannot run
+// commands either.
+func neutralise(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimLeft(l, " \t"), "::") {
+			lines[i] = strings.Replace(l, "::", "%3A:", 1)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// escapeData escapes a workflow command's message as the runner expects.
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}

@@ -1,0 +1,135 @@
+package platform
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+)
+
+// Summary is the facts of a finished run.
+type Summary struct {
+	App          string
+	Region       string
+	DeploymentID string
+	GitRef       string
+	Status       string
+	Duration     time.Duration
+	ArchiveSize  int64
+	AppURL       string
+	// LogTail is the end of the build log, shown on failure.
+	LogTail string
+}
+
+// Line is the one plain line that ends every run, on every platform.
+func (s Summary) Line() string {
+	parts := []string{"app=" + s.App, "region=" + s.Region}
+	add := func(k, v string) {
+		if v != "" {
+			parts = append(parts, k+"="+v)
+		}
+	}
+	add("deployment", s.DeploymentID)
+	add("git-ref", s.GitRef)
+	add("status", s.Status)
+	parts = append(parts, "duration="+s.Duration.Round(time.Second).String())
+	if s.ArchiveSize > 0 {
+		add("archive", HumanBytes(s.ArchiveSize))
+	}
+	add("url", s.AppURL)
+	return "scalingo-deploy: " + strings.Join(parts, " ")
+}
+
+// Markdown renders the summary as a GitHub step summary.
+func (s Summary) Markdown() string {
+	var b strings.Builder
+	icon := "❌"
+	switch s.Status {
+	case "success":
+		icon = "✅"
+	case "":
+		icon = "⚠️"
+	}
+	fmt.Fprintf(&b, "### %s Scalingo deployment of `%s`\n\n", icon, mdCell(s.App))
+	b.WriteString("| | |\n|---|---|\n")
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "| %s | %s |\n", k, mdCell(v))
+		}
+	}
+	row("App", s.App)
+	row("Region", s.Region)
+	row("Deployment", s.DeploymentID)
+	row("Git ref", s.GitRef)
+	row("Status", orDash(s.Status))
+	row("Duration", s.Duration.Round(time.Second).String())
+	if s.ArchiveSize > 0 {
+		row("Archive size", HumanBytes(s.ArchiveSize))
+	}
+	row("App URL", s.AppURL)
+	if s.LogTail != "" {
+		// A fence longer than any run of backticks in the log keeps the log inside it.
+		fence := strings.Repeat("`", max(3, longestRun(s.LogTail, '`')+1))
+		fmt.Fprintf(&b, "\n<details><summary>Build log (last lines)</summary>\n\n%s\n%s\n%s\n\n</details>\n", fence, strings.TrimRight(s.LogTail, "\n"), fence)
+	}
+	return b.String()
+}
+
+// WriteSummary appends the summary to GITHUB_STEP_SUMMARY on GitHub; elsewhere it does
+// nothing. The plain line is printed by the caller on every platform.
+func (r *Reporter) WriteSummary(s Summary) error {
+	if r.kind != config.GitHub {
+		return nil
+	}
+	path := r.getenv("GITHUB_STEP_SUMMARY")
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("write the step summary: %w", err)
+	}
+	_, err = f.WriteString(r.out.Redact(s.Markdown()))
+	return errors.Join(err, f.Close())
+}
+
+func mdCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func longestRun(s string, c byte) int {
+	best, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			n++
+			best = max(best, n)
+		} else {
+			n = 0
+		}
+	}
+	return best
+}
+
+// HumanBytes formats n in binary units, e.g. 12.3 MiB.
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

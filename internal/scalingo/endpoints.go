@@ -1,0 +1,185 @@
+package scalingo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// App is the part of an app a deploy needs.
+type App struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	URL   string `json:"url"`
+	Links struct {
+		DeploymentsStream string `json:"deployments_stream"`
+	} `json:"links"`
+}
+
+// Source is a pair of signed URLs to upload an archive and let Scalingo fetch it.
+type Source struct {
+	UploadURL   string `json:"upload_url"`
+	DownloadURL string `json:"download_url"`
+	// CreatedAt is when this client received it: the URLs expire ten minutes later.
+	CreatedAt time.Time `json:"-"`
+}
+
+// Deployment is a deployment as the API returns it.
+type Deployment struct {
+	ID        string    `json:"id"`
+	AppID     string    `json:"app_id"`
+	Status    string    `json:"status"`
+	GitRef    string    `json:"git_ref"`
+	CreatedAt time.Time `json:"created_at"`
+	Links     struct {
+		Output string `json:"output"`
+	} `json:"links"`
+}
+
+// Region is one entry of the regions list.
+type Region struct {
+	Name string `json:"name"`
+	API  string `json:"api"`
+}
+
+func appPath(app string) string { return "/v1/apps/" + url.PathEscape(app) }
+
+// App fetches an app: its URL and its deployments stream.
+func (c *Client) App(ctx context.Context, app string) (*App, error) {
+	var res struct {
+		App *App `json:"app"`
+	}
+	err := c.do(ctx, call{method: http.MethodGet, path: appPath(app), idempotent: true}, &res)
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) {
+			switch apiErr.StatusCode {
+			case http.StatusNotFound:
+				apiErr.Hint = fmt.Sprintf("app %q was not found at %s: check its name, or it may live in another region (set region, e.g. osc-secnum-fr1, or api-url)", app, c.APIURL())
+			case http.StatusUnauthorized, http.StatusForbidden:
+				apiErr.Hint = fmt.Sprintf("the token was refused for app %q: is its owner a collaborator of the app?", app)
+			}
+		}
+		return nil, err
+	}
+	if res.App == nil {
+		return nil, errors.New("the answer holds no app")
+	}
+	return res.App, nil
+}
+
+// CreateSource asks for a pair of signed URLs. The API answers {"source":{…}}; old
+// versions answered the object unwrapped, which is accepted too.
+func (c *Client) CreateSource(ctx context.Context) (*Source, error) {
+	var res struct {
+		Source      *Source `json:"source"`
+		UploadURL   string  `json:"upload_url"`
+		DownloadURL string  `json:"download_url"`
+	}
+	if err := c.do(ctx, call{method: http.MethodPost, path: "/v1/sources", body: struct{}{}, idempotent: true}, &res); err != nil {
+		return nil, err
+	}
+	src := res.Source
+	if src == nil {
+		src = &Source{UploadURL: res.UploadURL, DownloadURL: res.DownloadURL}
+	}
+	// Use neither URL unless both are absolute: a relative or empty URL would send the
+	// archive somewhere unintended.
+	for _, u := range []string{src.UploadURL, src.DownloadURL} {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			return nil, errors.New("the answer holds no usable upload_url and download_url")
+		}
+	}
+	src.CreatedAt = c.opts.Now()
+	return src, nil
+}
+
+// CreateDeployment starts a deployment of sourceURL. It is sent once: a lost answer may
+// still have created the deployment (see deploy for how that is handled).
+func (c *Client) CreateDeployment(ctx context.Context, app, sourceURL, gitRef string) (*Deployment, error) {
+	params := map[string]any{"source_url": sourceURL}
+	if gitRef != "" {
+		params["git_ref"] = gitRef
+	}
+	var res struct {
+		Deployment *Deployment `json:"deployment"`
+	}
+	cl := call{method: http.MethodPost, path: appPath(app) + "/deployments",
+		body: map[string]any{"deployment": params}, accept: []int{http.StatusCreated, http.StatusOK}}
+	if err := c.do(ctx, cl, &res); err != nil {
+		return nil, err
+	}
+	if res.Deployment == nil || res.Deployment.ID == "" {
+		return nil, errors.New("the answer holds no deployment")
+	}
+	return res.Deployment, nil
+}
+
+// Deployment fetches one deployment.
+func (c *Client) Deployment(ctx context.Context, app, id string) (*Deployment, error) {
+	var res struct {
+		Deployment *Deployment `json:"deployment"`
+	}
+	if err := c.do(ctx, call{method: http.MethodGet, path: appPath(app) + "/deployments/" + url.PathEscape(id), idempotent: true}, &res); err != nil {
+		return nil, err
+	}
+	if res.Deployment == nil {
+		return nil, errors.New("the answer holds no deployment")
+	}
+	return res.Deployment, nil
+}
+
+// Deployments lists an app's most recent deployments, newest first.
+func (c *Client) Deployments(ctx context.Context, app string, perPage int) ([]Deployment, error) {
+	var res struct {
+		Deployments []Deployment `json:"deployments"`
+	}
+	path := fmt.Sprintf("%s/deployments?page=1&per_page=%d", appPath(app), perPage)
+	if err := c.do(ctx, call{method: http.MethodGet, path: path, idempotent: true}, &res); err != nil {
+		return nil, err
+	}
+	return res.Deployments, nil
+}
+
+// Output fetches a deployment's build log so far from its links.output URL. A 404 means
+// there is no log yet.
+func (c *Client) Output(ctx context.Context, outputURL string) (string, error) {
+	var text string
+	err := c.do(ctx, call{method: http.MethodGet, abs: outputURL, idempotent: true}, &text)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
+		return "", nil
+	}
+	return text, err
+}
+
+// Regions lists the regions the token can use, from the auth service.
+func (c *Client) Regions(ctx context.Context) ([]Region, error) {
+	var res struct {
+		Regions []Region `json:"regions"`
+	}
+	if err := c.do(ctx, call{method: http.MethodGet, base: c.authURL, path: "/v1/regions", idempotent: true}, &res); err != nil {
+		return nil, err
+	}
+	return res.Regions, nil
+}
+
+// ResolveRegion points the client at the API of a region that is not built in.
+func (c *Client) ResolveRegion(ctx context.Context, name string) error {
+	regions, err := c.Regions(ctx)
+	if err != nil {
+		return fmt.Errorf("look up region %q: %w", name, err)
+	}
+	var names []string
+	for _, r := range regions {
+		if r.Name == name {
+			return c.SetAPIURL(r.API)
+		}
+		names = append(names, r.Name)
+	}
+	return fmt.Errorf("region %q is not one of this token's regions (%s); set api-url to use another API", name, strings.Join(names, ", "))
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/archive"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
+)
+
+// Exit codes, as the README documents them.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the deployment failed, or an API, upload or archive error
+	exitInput   = 2 // invalid input, detected before any request
+	exitTimeout = 3 // still running when the wait ran out
+)
+
+// exitCode maps the error run returned to the process's exit code.
+func exitCode(err error) int {
+	var (
+		input   interface{ InvalidInput() bool }
+		timeout *deploy.TimeoutError
+		sig     *signalError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &sig):
+		return 128 + int(sig.sig)
+	case errors.As(err, &input) && input.InvalidInput():
+		return exitInput
+	case errors.As(err, &timeout):
+		return exitTimeout
+	}
+	return exitFailed
+}
+
+// hooks lets tests replace the clock and the poll interval; production uses the zero
+// value.
+type hooks struct {
+	deps       deploy.Deps
+	clientOpts func(*scalingo.Options)
+}
+
+// run is the whole program, with its environment passed in. It reports its own error
+// (once, through the platform's reporter so that secrets are masked) and returns it for
+// the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, getenv, stdout, stderr, hooks{})
+}
+
+func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h hooks) error {
+	cfg, err := config.Load(args, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(err.Error()))
+		if config.Detect(getenv) == config.GitHub {
+			fmt.Fprintf(stdout, "::error title=scalingo-deploy::invalid input: %s\n", strings.ReplaceAll(err.Error(), "\n", "%0A"))
+		}
+		return err
+	}
+	switch {
+	case cfg.Help:
+		io.WriteString(stdout, config.Usage())
+		return nil
+	case cfg.Version:
+		fmt.Fprintf(stdout, "scalingo-deploy %s\n", version)
+		return nil
+	}
+
+	now := time.Now
+	if h.deps.Now != nil {
+		now = h.deps.Now
+	}
+	r := platform.New(cfg.Platform, stdout, getenv, now)
+	// Before anything else is printed: the runner masks from here on.
+	r.Mask(cfg.APIToken)
+	errOut := platform.NewRedactor(stderr)
+	errOut.Add(cfg.APIToken)
+
+	start := now()
+	res, err := deployRun(ctx, cfg, getenv, r, errOut, h)
+	if res != nil {
+		res.Summary.Duration = now().Sub(start)
+		if werr := r.WriteOutputs(res.Outputs, cfg.OutputFile); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		if res.Outputs.DeploymentID != "" || err != nil {
+			if serr := r.WriteSummary(res.Summary); serr != nil {
+				err = errors.Join(err, serr)
+			}
+		}
+		r.Printf("%s", res.Summary.Line())
+	}
+	if err != nil {
+		report(r, errOut, cfg, res, err)
+	}
+	return err
+}
+
+// outcome is what a run produced, for the outputs and the summary.
+type outcome struct {
+	Outputs platform.Outputs
+	Summary platform.Summary
+}
+
+func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, errOut *platform.Redactor, h hooks) (*outcome, error) {
+	sum := platform.Summary{App: cfg.App, Region: cfg.Region, GitRef: cfg.GitRef}
+	out := &outcome{Summary: sum}
+
+	arc, err := archive.Build(ctx, archive.Options{
+		Path:            cfg.Path,
+		Exclude:         cfg.Exclude,
+		MaxSize:         cfg.MaxSize,
+		TempDir:         getenv("TMPDIR"),
+		SourceDateEpoch: cfg.SourceDateEpoch,
+		List:            cfg.List,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build the archive of %s: %w", cfg.Path, err)
+	}
+	defer arc.Remove()
+	describe(r, cfg, arc)
+	if cfg.DryRun {
+		return nil, nil
+	}
+	out.Outputs.ArchiveSize = arc.Size
+	out.Summary.ArchiveSize = arc.Size
+
+	opts := scalingo.Options{
+		APIURL:    cfg.APIURL,
+		AuthURL:   cfg.AuthURL,
+		APIToken:  cfg.APIToken,
+		UserAgent: "scalingo-deploy/" + version,
+		Getenv:    getenv,
+		Logf:      r.Printf,
+		OnJWT: func(jwt string) {
+			r.Mask(jwt)
+			errOut.Add(jwt)
+		},
+	}
+	if h.deps.Now != nil {
+		opts.Now = h.deps.Now
+	}
+	if h.clientOpts != nil {
+		h.clientOpts(&opts)
+	}
+	client, err := scalingo.New(opts)
+	if err != nil {
+		return out, err
+	}
+	deps := h.deps
+	deps.Client, deps.Reporter = client, r
+	res, err := deploy.Run(ctx, cfg, deploy.Archive{Path: arc.Path, Size: arc.Size}, deps)
+	out.Outputs = res.Outputs
+	out.Summary.DeploymentID = res.Outputs.DeploymentID
+	out.Summary.Status = res.Outputs.Status
+	out.Summary.AppURL = res.Outputs.AppURL
+	out.Summary.GitRef = res.Outputs.GitRef
+	if err != nil {
+		out.Summary.LogTail = res.LogTail
+	}
+	return out, err
+}
+
+// describe prints what the archive holds; with dry-run, in detail.
+func describe(r *platform.Reporter, cfg *config.Config, arc *archive.Result) {
+	how := "built from " + cfg.Path
+	switch {
+	case arc.Repacked:
+		how = "repacked from " + cfg.Path
+	case arc.Prebuilt:
+		how = "prebuilt: " + cfg.Path
+	}
+	r.Printf("Archive %s: %d entries, %s compressed, %s uncompressed, sha256 %s",
+		how, arc.Count, platform.HumanBytes(arc.Size), platform.HumanBytes(arc.UncompressedSize), arc.SHA256)
+	if !cfg.DryRun {
+		return
+	}
+	r.Printf("Dry run: nothing is sent. Largest entries:")
+	for _, e := range arc.Largest {
+		name := e.Name
+		if e.Dir {
+			name += "/"
+		}
+		r.Printf("  %10s  %s", platform.HumanBytes(e.Size), name)
+	}
+	if cfg.List {
+		r.Printf("Every entry:")
+		for _, e := range arc.Entries {
+			name := e.Name
+			if e.Dir {
+				name += "/"
+			}
+			r.Printf("  %s", name)
+		}
+	}
+}
+
+// report prints the run's error once, with what was done so far when that matters.
+func report(r *platform.Reporter, errOut io.Writer, cfg *config.Config, res *outcome, err error) {
+	var sig *signalError
+	if errors.As(err, &sig) {
+		switch {
+		case res != nil && res.Outputs.DeploymentID != "":
+			err = fmt.Errorf("%w: deployment %s was created and goes on at Scalingo (follow it with `scalingo --app %s deployment-follow`)", err, res.Outputs.DeploymentID, cfg.App)
+		default:
+			err = fmt.Errorf("%w: no deployment was created", err)
+		}
+	}
+	if r.Kind() == config.GitHub {
+		r.Error("%s", err.Error())
+		return
+	}
+	fmt.Fprintf(errOut, "scalingo-deploy: %s\n", err)
+}
+
+func indent(s string) string {
+	return "  - " + strings.ReplaceAll(s, "\n", "\n  - ")
+}
