@@ -1,0 +1,349 @@
+package fakescalingo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+const fakeUserID = "us-fake-00000000-0000-0000-0000-000000000000"
+
+// timeLayout is the API's date format: ISO 8601 with milliseconds and an offset.
+const timeLayout = "2006-01-02T15:04:05.000-07:00"
+
+var paris = time.FixedZone("CET", 3600)
+
+// gitRefRE is the Docker tag grammar: git_ref ends up in an image tag, so
+// "it cannot start with a dash" (CLI) [INFERRED: the real API's check is undocumented].
+var gitRefRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+
+func (s *Server) apiHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/apps/{app}", s.withApp(s.getApp))
+	mux.HandleFunc("POST /v1/sources", s.createSource)
+	mux.HandleFunc("POST /v1/apps/{app}/deployments", s.withApp(s.createDeployment))
+	mux.HandleFunc("GET /v1/apps/{app}/deployments", s.withApp(s.listDeployments))
+	mux.HandleFunc("GET /v1/apps/{app}/deployments/{id}", s.withDeployment(s.getDeployment))
+	mux.HandleFunc("GET /v1/apps/{app}/deployments/{id}/output", s.withDeployment(s.getOutput))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found"})
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.checkBearer(w, r) {
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) withApp(h func(http.ResponseWriter, *http.Request, *app)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		a := s.apps[r.PathValue("app")]
+		s.mu.Unlock()
+		if a == nil {
+			writeJSON(w, http.StatusNotFound, map[string]any{"resource": "app", "error": "not found"})
+			return
+		}
+		h(w, r, a)
+	}
+}
+
+func (s *Server) withDeployment(h func(http.ResponseWriter, *http.Request, *deployment)) http.HandlerFunc {
+	return s.withApp(func(w http.ResponseWriter, r *http.Request, a *app) {
+		s.mu.Lock()
+		var d *deployment
+		for _, x := range a.deps {
+			if x.id == r.PathValue("id") {
+				d = x
+			}
+		}
+		s.mu.Unlock()
+		if d == nil {
+			writeJSON(w, http.StatusNotFound, map[string]any{"resource": "deployment", "error": "not found"})
+			return
+		}
+		h(w, r, d)
+	})
+}
+
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request, a *app) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"app": map[string]any{
+		"id":         a.id,
+		"name":       a.name,
+		"region":     s.opts.Region,
+		"url":        s.appURL(a),
+		"status":     "running",
+		"created_at": a.created.In(paris).Format(timeLayout),
+		"owner":      map[string]any{"id": fakeUserID, "username": "fake-user", "email": "fake-user@example.com"},
+		"links":      map[string]any{"deployments_stream": s.StreamURL + "/apps/" + a.name},
+	}})
+}
+
+// readJSONBody enforces what a strict JSON API does: a JSON content type and
+// a well-formed body. empty reports an absent body.
+func readJSONBody(w http.ResponseWriter, r *http.Request, v any) (empty, ok bool) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "There was a problem reading the request body"})
+		return false, false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return true, true
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "There was a problem in the JSON you submitted: Content-Type must be application/json"})
+		return false, false
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "There was a problem in the JSON you submitted: " + err.Error()})
+		return false, false
+	}
+	return false, true
+}
+
+type source struct {
+	key    string
+	put    *url.URL
+	getURL string
+}
+
+func (s *Server) createSource(w http.ResponseWriter, r *http.Request) {
+	// The docs send no body, go-scalingo sends "{}": both are fine.
+	var body map[string]any
+	if _, ok := readJSONBody(w, r, &body); !ok {
+		return
+	}
+	id := newUUID()
+	key := id[:2] + "/" + id
+	putURL, getURL, err := s.opts.Storage.Presign(r.Context(), key, s.opts.SourceTTL)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "Internal error occured, we're on it!"})
+		return
+	}
+	put, err := url.Parse(putURL)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "Internal error occured, we're on it!"})
+		return
+	}
+	upload := putURL
+	if !s.opts.DirectUpload {
+		upload = s.StorageURL + put.RequestURI()
+	}
+	s.mu.Lock()
+	s.sources[put.Path] = &source{key: key, put: put, getURL: getURL}
+	s.mu.Unlock()
+	src := map[string]any{"upload_url": upload, "download_url": getURL}
+	if s.opts.UnwrappedSources {
+		writeJSON(w, http.StatusCreated, src)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"source": src})
+}
+
+func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, a *app) {
+	var body struct {
+		Deployment *struct {
+			SourceURL json.RawMessage `json:"source_url"`
+			GitRef    json.RawMessage `json:"git_ref"`
+		} `json:"deployment"`
+	}
+	empty, ok := readJSONBody(w, r, &body)
+	if !ok {
+		return
+	}
+	if empty || body.Deployment == nil {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"errors": map[string]any{"deployment": []string{"missing field"}}})
+		return
+	}
+	errs := map[string][]string{}
+	var sourceURL string
+	if len(body.Deployment.SourceURL) == 0 || string(body.Deployment.SourceURL) == "null" {
+		errs["source_url"] = []string{"can't be blank"}
+	} else if json.Unmarshal(body.Deployment.SourceURL, &sourceURL) != nil || sourceURL == "" {
+		errs["source_url"] = []string{"can't be blank"}
+	} else if u, err := url.Parse(sourceURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs["source_url"] = []string{"is invalid"}
+	}
+	var gitRef *string
+	if len(body.Deployment.GitRef) > 0 && string(body.Deployment.GitRef) != "null" {
+		var ref string
+		if json.Unmarshal(body.Deployment.GitRef, &ref) != nil || !gitRefRE.MatchString(ref) {
+			errs["git_ref"] = []string{"is invalid"}
+		} else {
+			gitRef = &ref
+		}
+	}
+	if len(errs) > 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"errors": errs})
+		return
+	}
+
+	s.mu.Lock()
+	sc := a.sc
+	lines := sc.Log
+	if lines == nil {
+		lines = defaultLog(a.name, s.appURL(a), sc.final())
+	}
+	d := &deployment{id: newUUID(), app: a, sourceURL: sourceURL, gitRef: gitRef, createdAt: s.now()}
+	d.states, d.chunks = plan(sc, lines)
+	d.status = d.states[0]
+	if n := len(a.deps); n > 0 {
+		d.prevRef = a.deps[n-1].gitRef
+	}
+	d.advance.Lock()
+	a.deps = append(a.deps, d)
+	s.publish(a, event{Type: "new", ID: d.id, Data: s.deploymentJSON(d)})
+	s.mu.Unlock()
+
+	s.enter(d)
+	d.advance.Unlock()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, map[string]any{"deployment": s.deploymentJSON(d)})
+}
+
+func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request, d *deployment) {
+	d.advance.Lock()
+	if d.state < len(d.states)-1 {
+		d.state++
+		s.enter(d)
+	}
+	s.mu.Lock()
+	d.polls++
+	s.mu.Unlock()
+	d.advance.Unlock()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"deployment": s.deploymentJSON(d)})
+}
+
+// enter makes d enter d.states[d.state]: the builder fetches the source on
+// entering "building", then the state's log lines go out, then its status.
+// The caller holds d.advance, not s.mu.
+func (s *Server) enter(d *deployment) {
+	st := d.states[d.state]
+	lines := d.chunks[d.state]
+	if st == "building" && !d.fetched {
+		d.fetched = true
+		arch := s.fetchSource(d.sourceURL)
+		s.mu.Lock()
+		d.archive = arch
+		s.mu.Unlock()
+		if arch.Err != "" {
+			lines = []string{arch.Err}
+			d.states = append(d.states[:d.state+1:d.state+1], "build-error")
+			d.chunks = append(d.chunks[:d.state+1:d.state+1], nil)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range lines {
+		d.log = append(d.log, l)
+		s.publish(d.app, event{Type: "log", ID: d.id, Data: map[string]any{"content": l + "\n"}})
+	}
+	if st != d.status {
+		d.status = st
+		if isTerminal(st) {
+			d.finishedAt = s.now()
+		}
+		s.publish(d.app, event{Type: "status", ID: d.id, Data: map[string]any{"status": st}})
+	}
+}
+
+func (s *Server) getOutput(w http.ResponseWriter, r *http.Request, d *deployment) {
+	s.mu.Lock()
+	text := logText(d.log)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, text)
+}
+
+func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request, a *app) {
+	page := queryInt(r, "page", 1, 1, 1<<30)
+	perPage := queryInt(r, "per_page", 20, 1, 100)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := len(a.deps)
+	totalPages := (total + perPage - 1) / perPage
+	list := []any{}
+	for i := total - 1 - (page-1)*perPage; i >= 0 && len(list) < perPage; i-- {
+		list = append(list, s.deploymentJSON(a.deps[i]))
+	}
+	var prev, next any
+	if page > 1 {
+		prev = page - 1
+	}
+	if page < totalPages {
+		next = page + 1
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"deployments": list,
+		"meta": map[string]any{"pagination": map[string]any{
+			"current_page": page, "prev_page": prev, "next_page": next,
+			"total_pages": totalPages, "total_count": total,
+		}},
+	})
+}
+
+// queryInt reads a positive integer parameter; bad values get the default,
+// as a lenient paginator does.
+func queryInt(r *http.Request, name string, def, lo, hi int) int {
+	v, err := strconv.Atoi(r.URL.Query().Get(name))
+	if err != nil || v < lo {
+		return def
+	}
+	return min(v, hi)
+}
+
+// deploymentJSON renders d as the API does. The caller holds s.mu.
+func (s *Server) deploymentJSON(d *deployment) map[string]any {
+	end := s.now()
+	var finished any
+	if !d.finishedAt.IsZero() {
+		end = d.finishedAt
+		finished = d.finishedAt.In(paris).Format(timeLayout)
+	}
+	var imageSize int64
+	if d.status == "success" {
+		imageSize = 104857600
+	}
+	var gitRef, prevRef any
+	if d.gitRef != nil {
+		gitRef = *d.gitRef
+	}
+	if d.prevRef != nil {
+		prevRef = *d.prevRef
+	}
+	return map[string]any{
+		"id":               d.id,
+		"app_id":           d.app.id,
+		"created_at":       d.createdAt.In(paris).Format(timeLayout),
+		"finished_at":      finished,
+		"status":           d.status,
+		"git_ref":          gitRef,
+		"previous_git_ref": prevRef,
+		"type":             "archive",
+		"duration":         int(end.Sub(d.createdAt) / time.Second),
+		"image_size":       imageSize,
+		"stack_base_image": "scalingo/scalingo-22",
+		"pusher": map[string]any{
+			"id": fakeUserID, "username": "fake-user", "fullname": "Fake User", "email": "fake-user@example.com",
+		},
+		"links": map[string]any{
+			"output": fmt.Sprintf("%s/v1/apps/%s/deployments/%s/output", s.APIURL, d.app.id, d.id),
+		},
+	}
+}

@@ -1,0 +1,71 @@
+// Command cmd runs the fake Scalingo API on 127.0.0.1 with its built-in
+// storage, so that a whole deploy can be tried without a Scalingo account:
+//
+//	go run ./internal/fakescalingo/cmd --app my-app
+//
+// It prints the environment to paste into another shell, and stops on
+// Ctrl-C. Deployments of every app succeed unless --final says otherwise.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
+)
+
+type appList []string
+
+func (l *appList) String() string     { return strings.Join(*l, ",") }
+func (l *appList) Set(v string) error { *l = append(*l, v); return nil }
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "fakescalingo:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var apps appList
+	fs := flag.NewFlagSet("fakescalingo", flag.ContinueOnError)
+	fs.Var(&apps, "app", "an app the fake knows (repeatable); default my-app")
+	final := fs.String("final", "", `final status of deployments: success (default), build-error, crashed-error, timeout-error, hook-error, aborted`)
+	queued := fs.Int("queued-polls", 0, "status polls a deployment stays queued for")
+	token := fs.String("token", fakescalingo.DefaultAPIToken, "the API token the fake accepts")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return err
+	}
+	if len(apps) == 0 {
+		apps = appList{"my-app"}
+	}
+	s, err := fakescalingo.Start(fakescalingo.Options{APIToken: *token})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for _, a := range apps {
+		s.AddApp(a, fakescalingo.Scenario{FinalStatus: *final, QueuedPolls: *queued})
+	}
+	fmt.Printf("# fake Scalingo running; paste this into another shell:\n")
+	fmt.Printf("export SCALINGO_API_URL=%s\n", s.APIURL)
+	fmt.Printf("export SCALINGO_AUTH_URL=%s\n", s.AuthURL)
+	fmt.Printf("export SCALINGO_API_TOKEN=%s\n", s.APIToken)
+	fmt.Printf("# then: go run . --app %s --path .\n", apps[0])
+	fmt.Printf("# Ctrl-C stops the fake.\n")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	for _, a := range apps {
+		for _, d := range s.Deployments(a) {
+			fmt.Fprintf(os.Stderr, "deployment %s of %s: %s\n", d.ID, a, d.Status)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+// Package fakescalingo is an in-process fake of the Scalingo API for tests and
+// for trying the deployer without an account. It keeps the real API's rules
+// and strictness as described in docs/scalingo-api.md (shared docs), so that a
+// client that passes against it is right against the real one.
+//
+// Start runs, on 127.0.0.1, one httptest server per real host:
+//
+//   - auth (AuthURL): POST /v1/tokens/exchange (basic auth, empty user, the API
+//     token as password) returns {"token": JWT}; GET /v1/regions.
+//   - api (APIURL): /v1/apps/{app}, /v1/sources, /v1/apps/{app}/deployments[/{id}[/output]].
+//     Every call needs "Authorization: Bearer <JWT>" with an unexpired JWT.
+//   - stream (StreamURL): the WebSocket at an app's links.deployments_stream.
+//   - storage (StorageURL): the host of every upload_url. It applies the
+//     "storage" faults and forwards the request unchanged (path, signed query,
+//     headers, body, chunked or not) to the Storage that signed it, so the
+//     storage's own rules decide. With Options.DirectUpload, upload_url is the
+//     Storage's own URL and storage faults do not apply.
+//   - blob: the built-in S3-like storage, when Options.Storage is nil. Same rules
+//     as S3: signed URL (the host is signed), 400 if an Authorization header is
+//     also sent, 411 MissingContentLength on a chunked PUT, 403 "Request has
+//     expired" past the expiry (judged with Options.Now), 403
+//     SignatureDoesNotMatch on any change, stores the Content-Type (S3's default
+//     binary/octet-stream when none is sent).
+//
+// # Progression
+//
+// A deployment moves only when a client GETs it; no clock is involved. Its
+// states are, in order:
+//
+//	queued × (QueuedPolls+1)   only when QueuedPolls > 0
+//	building
+//	pushing, starting          not for build-error and aborted, which end a build
+//	final                      Scenario.FinalStatus, "success" by default
+//
+// The creation answer shows state 0; the Nth GET of /v1/apps/{app}/deployments/{id}
+// moves to state N (capped at the last one) and answers it. So with
+// QueuedPolls = 0 a deployment is "building" at creation and final on the 3rd
+// GET (2nd for build-error/aborted); with QueuedPolls = q it is final on the
+// (q+4)th. NeverFinish stops at "building". Listing deployments does not move them.
+//
+// The scenario's log lines are split evenly (integer division) over the
+// non-queued states; a state's lines are appended when it is entered, before
+// its status. links.output therefore grows over polls, and the stream sends
+// one "log" event per line, then a "status" event when the status changes.
+//
+// Entering "building" is when the fake acts as Scalingo's builder: it GETs
+// source_url (127.0.0.1 only), requires Content-Type application/x-gzip,
+// gunzips and untars it, requires exactly one top-level folder (no "./"), and
+// at most Options.MaxArchiveSize uncompressed bytes (314,572,800 by default).
+// Any failure replaces the log with "Fail to fetch source code: ..." and the
+// deployment ends, on the next GET, as build-error. What the archive held is
+// in Deployment.Archive.
+//
+// # Faults
+//
+// Inject adds a Fault; each request (on any of the fake's servers) takes the
+// first unused fault whose Method (empty: any) and Path prefix match, Path
+// "storage" meaning the upload host. A fault applies to Times requests
+// (0 means 1, negative means all) after letting After matching requests
+// through. Requests() shows which fault hit which request.
+//
+// # Stream
+//
+// The first frame must be {"type":"auth","data":{"token":"<JWT>"}}; anything
+// else closes with 1008. Then the fake sends a ping, replays the log lines of
+// the app's existing deployments (one "log" event per line, content ending in
+// "\n"), and sends live "new" (both documented shapes unless
+// Scenario.NewEventShape picks one: "doc" {"deployment":"<id>"} then "cli"
+// {"deployment":{...}}), "log" and "status" events, and a ping every 30 s.
+package fakescalingo

@@ -1,0 +1,271 @@
+package fakescalingo
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Scenario says how an app's deployments go. The zero value is a normal
+// successful build with a 6-step buildpack log.
+type Scenario struct {
+	// FinalStatus is the status deployments end with: "" means "success";
+	// also build-error, crashed-error, timeout-error, hook-error, aborted, or
+	// any unknown string (which then never changes).
+	FinalStatus string
+	// Log is the build log, one line per element; nil means a realistic
+	// default for FinalStatus.
+	Log []string
+	// QueuedPolls keeps deployments "queued" for this many status GETs.
+	QueuedPolls int
+	// NeverFinish keeps deployments "building" forever.
+	NeverFinish bool
+	// URL is the app's "url"; default https://<name>.<region>.scalingo.io.
+	URL string
+
+	// DropStreamAfter closes the app's first stream connection abnormally
+	// (no close frame) after that many events (pings not counted); 0 never.
+	DropStreamAfter int
+	// NoFinalStreamStatus never sends a terminal "status" event on the stream.
+	NoFinalStreamStatus bool
+	// OtherDeploymentEvents interleaves, on the stream, events of another
+	// deployment: a "new", a "log" before each log line, and an opposite
+	// terminal "status" before each terminal status.
+	OtherDeploymentEvents bool
+	// NewEventShape is "doc" ({"deployment":"<id>"}), "cli" (the full
+	// deployment object), or "" for both, doc first.
+	NewEventShape string
+	// NoStream makes links.deployments_stream refuse the WebSocket upgrade.
+	NoStream bool
+}
+
+// Deployment is a snapshot of a deployment the fake created.
+type Deployment struct {
+	ID        string
+	App       string
+	AppID     string
+	SourceURL string
+	GitRef    *string // nil when the request sent null or nothing
+	Status    string
+	Log       string // the log so far, as links.output serves it
+	Polls     int    // status GETs so far
+	CreatedAt time.Time
+	// Archive is what the builder fetched from SourceURL; nil until the
+	// deployment entered "building".
+	Archive *Archive
+}
+
+// Archive is what the fake builder found at a deployment's source_url.
+type Archive struct {
+	ContentType      string
+	CompressedSize   int64
+	UncompressedSize int64 // bytes of the tar stream
+	Entries          []Entry
+	// Err is the "Fail to fetch source code: …" line when the fetch or a
+	// check failed; "" when the archive was accepted.
+	Err string
+}
+
+// Entry is one tar entry.
+type Entry struct {
+	Name     string
+	Typeflag byte // tar.TypeReg, tar.TypeDir, tar.TypeSymlink…
+	Mode     fs.FileMode
+	Size     int64
+	Linkname string
+	Content  []byte // regular files up to 1 MiB
+}
+
+// Names returns the entries' names, in archive order.
+func (a *Archive) Names() []string {
+	var names []string
+	for _, e := range a.Entries {
+		names = append(names, e.Name)
+	}
+	return names
+}
+
+// Entry returns the entry called name.
+func (a *Archive) Entry(name string) (Entry, bool) {
+	for _, e := range a.Entries {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+type app struct {
+	name, id string
+	sc       Scenario
+	deps     []*deployment
+	subs     map[*subscriber]struct{}
+	dropped  bool // the DropStreamAfter knob has fired
+	created  time.Time
+}
+
+type deployment struct {
+	id        string
+	app       *app
+	sourceURL string
+	gitRef    *string
+	prevRef   *string
+	createdAt time.Time
+
+	advance sync.Mutex // serializes moves (and the source fetch)
+	states  []string
+	chunks  [][]string
+	state   int
+	fetched bool
+
+	// guarded by Server.mu
+	status     string
+	log        []string
+	polls      int
+	finishedAt time.Time
+	archive    *Archive
+}
+
+// AddApp makes an app known (by name, and by its id in URLs). Adding a name
+// again replaces its scenario for the deployments created next.
+func (s *Server) AddApp(name string, sc Scenario) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.apps[name]; ok {
+		a.sc = sc
+		return
+	}
+	sum := sha256.Sum256([]byte(name))
+	a := &app{name: name, id: hex.EncodeToString(sum[:12]), sc: sc, subs: map[*subscriber]struct{}{}, created: s.now()}
+	s.apps[name] = a
+	s.apps[a.id] = a
+	s.appList = append(s.appList, a)
+}
+
+// Deployments returns snapshots of app's deployments in creation order.
+func (s *Server) Deployments(appName string) []Deployment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.apps[appName]
+	if a == nil {
+		return nil
+	}
+	var out []Deployment
+	for _, d := range a.deps {
+		out = append(out, s.snapshot(d))
+	}
+	return out
+}
+
+func (s *Server) snapshot(d *deployment) Deployment {
+	out := Deployment{
+		ID: d.id, App: d.app.name, AppID: d.app.id, SourceURL: d.sourceURL,
+		Status: d.status, Log: logText(d.log), Polls: d.polls, CreatedAt: d.createdAt,
+	}
+	if d.gitRef != nil {
+		r := *d.gitRef
+		out.GitRef = &r
+	}
+	if d.archive != nil {
+		a := *d.archive
+		a.Entries = slices.Clone(a.Entries)
+		out.Archive = &a
+	}
+	return out
+}
+
+func logText(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func (sc Scenario) final() string {
+	if sc.FinalStatus == "" {
+		return "success"
+	}
+	return sc.FinalStatus
+}
+
+func (s *Server) appURL(a *app) string {
+	if a.sc.URL != "" {
+		return a.sc.URL
+	}
+	return "https://" + a.name + "." + s.opts.Region + ".scalingo.io"
+}
+
+// plan returns a deployment's states and the log lines appended on entering each.
+func plan(sc Scenario, lines []string) (states []string, chunks [][]string) {
+	if sc.QueuedPolls > 0 {
+		for range sc.QueuedPolls + 1 {
+			states = append(states, "queued")
+			chunks = append(chunks, nil)
+		}
+	}
+	var work []string
+	switch f := sc.final(); {
+	case sc.NeverFinish:
+		work = []string{"building"}
+	case f == "build-error" || f == "aborted":
+		work = []string{"building", f}
+	default:
+		work = []string{"building", "pushing", "starting", f}
+	}
+	n, m := len(lines), len(work)
+	for j, st := range work {
+		states = append(states, st)
+		chunks = append(chunks, lines[j*n/m:(j+1)*n/m])
+	}
+	return states, chunks
+}
+
+func isTerminal(status string) bool {
+	switch status {
+	case "queued", "building", "pushing", "starting":
+		return false
+	}
+	return true
+}
+
+// defaultLog is a realistic buildpack log ending the way final says.
+func defaultLog(appName, url, final string) []string {
+	lines := []string{
+		"<-- Start deployment of " + appName + " -->",
+		"-----> Fetching source code",
+		"-----> Go app detected",
+		"-----> Installing go1.24.4... done",
+		"-----> Running: go install -v -tags heroku ./...",
+	}
+	switch final {
+	case "build-error":
+		return append(lines,
+			"       ./main.go:12:2: undefined: handler",
+			" !     Push rejected, failed to compile Go app.",
+			" !     Error while running the buildpack")
+	case "aborted":
+		return append(lines,
+			"       github.com/example/app",
+			" !     Deployment aborted: the connection with the builder was lost")
+	}
+	lines = append(lines,
+		"       github.com/example/app",
+		"-----> Build complete, shipping your container...",
+		"-----> Pushing image to the registry",
+		" Waiting for your application to boot...")
+	switch final {
+	case "success":
+		return append(lines, " <-- "+url+" -->")
+	case "crashed-error":
+		return append(lines, " !   Error deploying the application", " !   → Your application has crashed while starting")
+	case "timeout-error":
+		return append(lines, " !   Error deploying the application", " !   → Timeout: your application has not bound $PORT within 60s")
+	case "hook-error":
+		return append(lines, " !   Error deploying the application", " !   → The postdeploy hook failed, the previous version keeps running")
+	}
+	return append(lines, " !   Deployment ended with status "+final)
+}
