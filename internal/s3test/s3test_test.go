@@ -49,8 +49,10 @@ func TestServer_Upload(t *testing.T) {
 			contentType: "text/plain",
 		},
 		{
-			name:       "hand-signed an hour ago, expired",
-			url:        func(key string) string { return s.PresignAt(http.MethodPut, key, time.Now().Add(-time.Hour), 10*time.Minute) },
+			name: "hand-signed an hour ago, expired",
+			url: func(key string) string {
+				return s.PresignAt(http.MethodPut, key, time.Now().Add(-time.Hour), 10*time.Minute)
+			},
 			wantStatus: 403,
 			wantBody:   "Request has expired",
 		},
