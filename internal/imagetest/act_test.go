@@ -1,0 +1,124 @@
+package imagetest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// actWorkflow deploys with this repository's action (`uses: ./`) and reads its outputs in a
+// later step, as docs/github.md shows.
+const actWorkflow = `on: push
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v5
+      - id: deploy
+        uses: ./
+        with:
+          api-token: ${{ secrets.SCALINGO_API_TOKEN }}
+          app: %s
+          api-url: %s
+          auth-url: %s
+      - name: Read the outputs
+        shell: sh
+        env:
+          ID: ${{ steps.deploy.outputs.deployment-id }}
+          STATUS: ${{ steps.deploy.outputs.status }}
+          URL: ${{ steps.deploy.outputs.app-url }}
+          REF: ${{ steps.deploy.outputs.git-ref }}
+          SIZE: ${{ steps.deploy.outputs.archive-size }}
+        run: echo "outputs id=${ID} status=${STATUS} url=${URL} ref=${REF} size=${SIZE}"
+`
+
+var actOutputs = regexp.MustCompile(`outputs id=(\S*) status=(\S*) url=(\S*) ref=(\S*) size=(\S*)`)
+
+// TestGitHubAct runs a workflow under act, a real GitHub Actions runner, through podman's Docker
+// API. The action's metadata is this repository's action.yml as the release workflow rewrites it
+// (`image: docker://…`, by .github/pin-action-image.sh), pointing at the image built once for
+// these tests: act then runs it with INPUT_* variables (hyphens kept), GITHUB_OUTPUT and the
+// workspace, as GitHub does.
+func TestGitHubAct(t *testing.T) {
+	t.Parallel()
+	img := image(t)
+	actBin := tool(t, "act")
+	sock := dockerSocket(t)
+	srv := startFake(t)
+	root := repoRoot(t)
+
+	ws := newWorkspace(t)
+	if err := os.RemoveAll(filepath.Join(ws, ".git")); err != nil {
+		t.Fatal(err)
+	}
+	action, err := os.ReadFile(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, ws, "action.yml", string(action))
+	pin := exec.Command("sh", filepath.Join(root, ".github", "pin-action-image.sh"), "docker://"+img, "action.yml")
+	pin.Dir = ws
+	if out, err := pin.CombinedOutput(); err != nil {
+		t.Fatalf("pin-action-image.sh: %v\n%s", err, out)
+	}
+	writeFile(t, ws, ".github/workflows/deploy.yml", fmt.Sprintf(actWorkflow, appName, srv.APIURL, srv.AuthURL))
+
+	// act wants a git repository with a remote for actions/checkout, which it emulates by copying.
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com", "-c", "init.defaultBranch=main"}, args...)...)
+		cmd.Dir = ws
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-q", "-m", "app")
+	git("remote", "add", "origin", "https://github.com/acme/web.git")
+	head := git("rev-parse", "HEAD")
+
+	home := t.TempDir()
+	writeFile(t, home, ".actrc", "") // no first-run questions
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, actBin, "push",
+		"--workflows", ".github/workflows/deploy.yml",
+		"--platform", "ubuntu-latest="+baseImage, // a job container with a shell, made locally
+		"--pull=false", "--no-cache-server",
+		"--secret", "SCALINGO_API_TOKEN="+srv.APIToken)
+	cmd.Dir = ws
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
+		"DOCKER_HOST=unix://"+sock)
+	outb, err := cmd.CombinedOutput()
+	out := string(outb)
+	if err != nil {
+		t.Fatalf("act: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, `entrypoint=["/usr/local/bin/scalingo-deploy"]`) {
+		t.Errorf("act did not start the binary as action.yml's runs.entrypoint says:\n%s", out)
+	}
+	m := actOutputs.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("the later step printed no outputs:\n%s", out)
+	}
+	outputs := map[string]string{
+		"SCALINGO_DEPLOYMENT_ID":     m[1],
+		"SCALINGO_DEPLOYMENT_STATUS": m[2],
+		"SCALINGO_APP_URL":           m[3],
+		"SCALINGO_GIT_REF":           m[4],
+		"SCALINGO_ARCHIVE_SIZE":      m[5],
+	}
+	checkDeployed(t, srv, outputs, head, out)
+	if strings.Contains(out, "::add-mask::") {
+		t.Errorf("act printed a raw ::add-mask:: command:\n%s", out)
+	}
+}
