@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // APIError is an answer from the Scalingo API outside 2xx.
@@ -93,9 +94,9 @@ func decodeErrorBody(body []byte) (msg, resource string) {
 	}
 	if strings.HasPrefix(trimmed, "<") {
 		// An HTML page from a proxy or load balancer says nothing useful past its title.
-		if i := strings.Index(strings.ToLower(trimmed), "<title>"); i >= 0 {
+		if i := strings.Index(asciiLower(trimmed), "<title>"); i >= 0 {
 			rest := trimmed[i+len("<title>"):]
-			if j := strings.Index(strings.ToLower(rest), "</title>"); j >= 0 {
+			if j := strings.Index(asciiLower(rest), "</title>"); j >= 0 {
 				return oneLine(rest[:j]), ""
 			}
 		}
@@ -104,11 +105,27 @@ func decodeErrorBody(body []byte) (msg, resource string) {
 	return oneLine(trimmed), ""
 }
 
+// asciiLower lowercases ASCII letters only, keeping byte offsets (strings.ToLower may
+// change the length of non-ASCII text).
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
 // oneLine folds text onto one line of at most 300 bytes, so an error never floods a log.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
+)
+
+// wantArchive is what the default workspace's archive must hold: no .git at any depth,
+// nothing .gitignore'd (root or nested), everything else.
+var wantArchive = []string{
+	".gitignore", "Procfile", "bin", "bin/server", "src", "src/main.go", "sub", "sub/lib.txt",
+	"web", "web/static", "web/static/.gitignore", "web/static/style.css",
+}
+
+func TestRun_DeploysFromEachPlatform(t *testing.T) {
+	t.Parallel()
+	for _, platform := range []string{"github", "gitlab", "woodpecker", "drone", "shell"} {
+		t.Run(platform, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, fakescalingo.Options{})
+			w.fake.AddApp("my-app", fakescalingo.Scenario{})
+			e := w.env(platform)
+			ghOutput := filepath.Join(t.TempDir(), "github_output")
+			summary := filepath.Join(t.TempDir(), "step_summary")
+			if platform == "github" {
+				os.WriteFile(ghOutput, nil, 0o644)
+				e["GITHUB_OUTPUT"], e["GITHUB_STEP_SUMMARY"] = ghOutput, summary
+			}
+
+			res := w.run(t, context.Background(), e)
+			if res.code != 0 {
+				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+			}
+
+			deps := w.fake.Deployments("my-app")
+			if len(deps) != 1 {
+				t.Fatalf("%d deployments, want exactly 1", len(deps))
+			}
+			dep := deps[0]
+			if dep.Status != "success" {
+				t.Errorf("deployment status %q, want success", dep.Status)
+			}
+			if dep.Archive == nil {
+				t.Fatal("the builder fetched no archive")
+			}
+			var names []string
+			for _, n := range dep.Archive.Names() {
+				_, rest, _ := strings.Cut(n, "/")
+				if rest != "" {
+					names = append(names, strings.TrimSuffix(rest, "/"))
+				}
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, wantArchive) {
+				t.Errorf("archive holds\n  %q\nwant\n  %q", names, wantArchive)
+			}
+
+			want := map[string]string{
+				"SCALINGO_DEPLOYMENT_ID":     dep.ID,
+				"SCALINGO_DEPLOYMENT_STATUS": "success",
+				"SCALINGO_APP_URL":           "https://my-app.osc-fr1.scalingo.io",
+				"SCALINGO_GIT_REF":           *dep.GitRef,
+			}
+			switch platform {
+			case "github":
+				got := readGitHubOutputs(t, ghOutput)
+				for k, v := range map[string]string{"deployment-id": dep.ID, "status": "success", "app-url": want["SCALINGO_APP_URL"], "git-ref": e["GITHUB_SHA"]} {
+					if got[k] != v {
+						t.Errorf("output %s = %q, want %q", k, got[k], v)
+					}
+				}
+				if got["archive-size"] == "" || got["archive-size"] == "0" {
+					t.Errorf("archive-size output = %q", got["archive-size"])
+				}
+				if first, _, _ := strings.Cut(res.stdout, "\n"); first != "::add-mask::"+w.fake.APIToken {
+					t.Errorf("first line %q, want the token's add-mask", first)
+				}
+				md, err := os.ReadFile(summary)
+				if err != nil || !strings.Contains(string(md), "| Deployment | "+dep.ID+" |") {
+					t.Errorf("step summary %q (%v) lacks the deployment row", md, err)
+				}
+			case "shell":
+				if _, err := os.Stat(filepath.Join(w.ws, "scalingo-deploy.env")); !os.IsNotExist(err) {
+					t.Errorf("a shell run wrote an output file (%v)", err)
+				}
+			default:
+				got := readDotenv(t, filepath.Join(w.ws, "scalingo-deploy.env"))
+				for k, v := range want {
+					if got[k] != v {
+						t.Errorf("%s = %q, want %q", k, got[k], v)
+					}
+				}
+			}
+			if platform != "github" {
+				if strings.Contains(res.stdout+res.stderr, "::") {
+					t.Errorf("workflow commands outside GitHub:\n%s", res.stdout)
+				}
+			}
+			assertNoSecrets(t, w, res, platform == "github")
+			if !strings.Contains(res.stdout, "Fetching source code") {
+				t.Errorf("the build log was not printed:\n%s", res.stdout)
+			}
+		})
+	}
+}
+
+// assertNoSecrets checks that neither the token, nor a JWT, nor a signed query string
+// shows in the output (beyond GitHub's add-mask commands, which are how they get masked).
+func assertNoSecrets(t *testing.T, w *world, res result, github bool) {
+	t.Helper()
+	out := res.stdout + res.stderr
+	var kept []string
+	for _, line := range strings.Split(out, "\n") {
+		if github && strings.HasPrefix(line, "::add-mask::") {
+			continue
+		}
+		kept = append(kept, line)
+	}
+	text := strings.Join(kept, "\n")
+	if strings.Contains(text, w.fake.APIToken) {
+		t.Errorf("the API token shows in the output:\n%s", text)
+	}
+	for _, marker := range []string{"X-Amz-Signature", "X-Amz-Credential", "eyJ"} {
+		if strings.Contains(text, marker) {
+			t.Errorf("a secret (%s) shows in the output:\n%s", marker, text)
+		}
+	}
+}
