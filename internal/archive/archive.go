@@ -1,0 +1,191 @@
+// Package archive builds the tar.gz that is uploaded to Scalingo: a folder
+// archived under git's ignore rules, or a prebuilt archive deployed as is or
+// repacked into the layout Scalingo expects.
+//
+// Layout of every archive Build writes: one top-level folder (Options.Prefix,
+// "app" by default) whose own entry comes first; below it the tree walked
+// depth-first, each folder's entries sorted by name (bytewise); no "./"
+// prefix; uid/gid 0 and no user or group names; mtimes in whole seconds
+// (clamped to SourceDateEpoch when set); no atime/ctime records; a gzip header
+// without name or time. The same tree therefore gives the same bytes.
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultMaxSize is Scalingo's limit on the uncompressed tar: 300 MiB.
+const DefaultMaxSize = 314_572_800
+
+// DefaultPrefix names the top-level folder when Options.Prefix is empty.
+// Scalingo strips that folder, so its name only matters for reproducibility:
+// a constant keeps the archive identical wherever the checkout lives.
+const DefaultPrefix = "app"
+
+// Options says what to archive and how.
+type Options struct {
+	Path    string   // a folder (archived) or an archive file (deployed as is, or repacked)
+	Exclude []string // extra gitignore patterns, anchored at Path, checked before any ignore file
+	MaxSize int64    // limit on the uncompressed tar; 0 = DefaultMaxSize
+	TempDir string   // parent of the private temp dir; "" = os.TempDir()
+	Prefix  string   // the top-level folder; "" = DefaultPrefix (a prebuilt archive's own folder wins)
+	// SourceDateEpoch, when set, clamps every mtime to at most this time.
+	SourceDateEpoch *time.Time
+	List            bool // keep every entry in Result.Entries
+}
+
+// Entry is one file, folder or symlink of the archive.
+type Entry struct {
+	Name string // relative to the top-level folder, slash-separated; folders end in "/"
+	Size int64  // file size; for a folder in Result.Largest, the sum of the file sizes below it
+	Dir  bool
+}
+
+// Result describes the archive that was built.
+type Result struct {
+	// Path is the .tar.gz to upload: mode 0600 in a private 0700 temp dir
+	// outside the tree. For a prebuilt archive sent as is (Prebuilt && !Repacked)
+	// it is the input file itself, which Remove leaves alone.
+	Path string
+	Size int64 // compressed bytes
+	// UncompressedSize is the size of the uncompressed tar stream (headers,
+	// padding and end blocks included): the figure Scalingo checks against its
+	// limit, and the one compared with Options.MaxSize.
+	UncompressedSize int64
+	Count            int    // entries in the archive, the top-level folder included
+	SHA256           string // hex digest of the file at Path
+	Largest          []Entry
+	Entries          []Entry // every entry, in archive order, only when Options.List
+	Repacked         bool    // a prebuilt archive was rewritten into the expected layout
+	Prebuilt         bool    // Path named an archive rather than a folder
+
+	tempDir string
+}
+
+// Remove deletes the temp dir holding the archive. It is safe to call more than once.
+func (r *Result) Remove() error {
+	if r == nil || r.tempDir == "" {
+		return nil
+	}
+	dir := r.tempDir
+	r.tempDir = ""
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove archive temp dir: %w", err)
+	}
+	return nil
+}
+
+// TooLargeError reports an archive over the size limit; nothing was uploaded.
+type TooLargeError struct {
+	Size, Limit int64
+	Largest     []Entry
+}
+
+func (e *TooLargeError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "archive too large: %s uncompressed (%d bytes), over the limit of %s (%d bytes)",
+		humanSize(e.Size), e.Size, humanSize(e.Limit), e.Limit)
+	if len(e.Largest) > 0 {
+		b.WriteString("\nlargest files and folders:")
+		for _, en := range e.Largest {
+			fmt.Fprintf(&b, "\n  %10s  %s", humanSize(en.Size), en.Name)
+		}
+	}
+	b.WriteString("\nleave what the app does not need out with a .scalingoignore at the root of the path " +
+		"(gitignore syntax; it replaces .gitignore) or the exclude input, " +
+		"or raise max-size if Scalingo raised your account's limit")
+	return b.String()
+}
+
+// inputError is a bad path or file: the caller exits with status 2.
+type inputError struct {
+	msg string
+	err error
+}
+
+func (e *inputError) Error() string {
+	if e.err != nil {
+		return e.msg + ": " + e.err.Error()
+	}
+	return e.msg
+}
+func (e *inputError) Unwrap() error      { return e.err }
+func (e *inputError) InvalidInput() bool { return true }
+
+// Build archives opts.Path into a temp file, or checks and if needed repacks
+// the archive it names. The caller must call Result.Remove when done.
+func Build(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Path == "" {
+		return nil, &inputError{msg: "archive: no path given"}
+	}
+	if opts.MaxSize == 0 {
+		opts.MaxSize = DefaultMaxSize
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = DefaultPrefix
+	}
+	if err := checkPrefix(opts.Prefix); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(opts.Path)
+	if err != nil {
+		return nil, &inputError{msg: fmt.Sprintf("path %s", opts.Path), err: err}
+	}
+	st, err := os.Stat(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &inputError{msg: fmt.Sprintf("path %s does not exist", opts.Path)}
+	case err != nil:
+		return nil, &inputError{msg: fmt.Sprintf("path %s", opts.Path), err: err}
+	case st.IsDir():
+		return buildTree(ctx, abs, opts)
+	case st.Mode().IsRegular():
+		return buildPrebuilt(ctx, abs, opts)
+	default:
+		return nil, &inputError{msg: fmt.Sprintf("path %s is neither a folder nor an archive file", opts.Path)}
+	}
+}
+
+func checkPrefix(p string) error {
+	if p == "." || p == ".." || strings.ContainsAny(p, "/\\\x00") {
+		return &inputError{msg: fmt.Sprintf("archive prefix %q must be a plain folder name", p)}
+	}
+	return nil
+}
+
+// newTempFile creates the private temp dir and the archive file inside it.
+func newTempFile(parent string) (dir string, f *os.File, err error) {
+	if parent == "" {
+		parent = os.TempDir()
+	}
+	dir, err = os.MkdirTemp(parent, "scalingo-deploy-")
+	if err != nil {
+		return "", nil, fmt.Errorf("create temp dir: %w", err)
+	}
+	f, err = os.OpenFile(filepath.Join(dir, "source.tar.gz"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("create archive file: %w", err)
+	}
+	return dir, f, nil
+}
+
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}

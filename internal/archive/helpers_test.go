@@ -1,0 +1,185 @@
+package archive
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// node is one path of a test tree: "dir/" is a folder, "ln -> target" a
+// symlink, anything else a file holding content (its own name when empty).
+type node struct {
+	path    string
+	content string
+}
+
+func files(paths ...string) []node {
+	ns := make([]node, len(paths))
+	for i, p := range paths {
+		ns[i] = node{path: p}
+	}
+	return ns
+}
+
+func makeTree(t testing.TB, root string, nodes []node) {
+	t.Helper()
+	for _, n := range nodes {
+		if link, target, ok := strings.Cut(n.path, " -> "); ok {
+			p := filepath.Join(root, filepath.FromSlash(link))
+			must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			must(t, os.Symlink(target, p))
+			continue
+		}
+		p := filepath.Join(root, filepath.FromSlash(n.path))
+		if strings.HasSuffix(n.path, "/") {
+			must(t, os.MkdirAll(p, 0o755))
+			continue
+		}
+		must(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		c := n.content
+		if c == "" {
+			c = n.path + "\n"
+		}
+		must(t, os.WriteFile(p, []byte(c), 0o644))
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func requireGit(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("git is required to check the ignore rules against git itself")
+		}
+		t.Skip("git not installed")
+	}
+}
+
+// gitEnv isolates git from the machine's and the user's configuration.
+func gitEnv(home string) []string {
+	return append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "HOME="+home,
+		"GIT_CEILING_DIRECTORIES="+filepath.Dir(home))
+}
+
+// gitKeeps lists the files and symlinks git does not ignore under root:
+// `git ls-files --others` in a fresh repository, with .gitignore files per
+// folder, or only the root .scalingoignore when there is one, and the
+// excludes as command-line patterns (which git checks first).
+func gitKeeps(t testing.TB, root string, excludes []string) []string {
+	t.Helper()
+	run := func(args ...string) []byte {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = root
+		cmd.Env = gitEnv(root)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return out
+	}
+	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
+		run("init", "-q")
+	}
+	args := []string{"ls-files", "--others", "-z"}
+	if st, err := os.Lstat(filepath.Join(root, scalingoIgnore)); err == nil && st.Mode().IsRegular() {
+		args = append(args, "--exclude-from="+scalingoIgnore)
+	} else {
+		args = append(args, "--exclude-per-directory="+gitignoreFile)
+	}
+	for _, p := range parseExcludesText(excludes) {
+		args = append(args, "--exclude="+p)
+	}
+	var got []string
+	for _, p := range strings.Split(string(run(args...)), "\x00") {
+		if p != "" {
+			got = append(got, p)
+		}
+	}
+	slices.Sort(got)
+	return got
+}
+
+// parseExcludesText applies the line rules (comments, trailing spaces) that
+// Options.Exclude shares with ignore files; git's --exclude takes patterns raw.
+func parseExcludesText(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		l = strings.TrimSuffix(l, "\r")
+		if l == "" || l[0] == '#' {
+			continue
+		}
+		if l = trimTrailingSpaces(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// planKeeps lists the files and symlinks the archive of root would hold.
+func planKeeps(t testing.TB, root string, excludes []string) []string {
+	t.Helper()
+	pl, err := planTree(context.Background(), root, Options{Path: root, Prefix: DefaultPrefix, Exclude: excludes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range pl.items {
+		if !it.isDir() {
+			got = append(got, it.name)
+		}
+	}
+	slices.Sort(got)
+	return got
+}
+
+// tarEntry is one entry read back from an archive.
+type tarEntry struct {
+	hdr     *tar.Header
+	content string
+}
+
+func readTarGz(t testing.TB, path string) ([]tarEntry, *gzip.Header) {
+	t.Helper()
+	f, err := os.Open(path)
+	must(t, err)
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	must(t, err)
+	tr := tar.NewReader(zr)
+	var out []tarEntry
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		must(t, err)
+		b, err := io.ReadAll(tr)
+		must(t, err)
+		out = append(out, tarEntry{hdr: h, content: string(b)})
+	}
+	return out, &zr.Header
+}
+
+func names(es []tarEntry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.hdr.Name
+	}
+	return out
+}
