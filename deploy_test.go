@@ -61,6 +61,9 @@ func TestRun_DeploysFromEachPlatform(t *testing.T) {
 				t.Errorf("archive holds\n  %q\nwant\n  %q", names, wantArchive)
 			}
 
+			if dep.GitRef == nil {
+				t.Fatal("the deployment has no git_ref")
+			}
 			want := map[string]string{
 				"SCALINGO_DEPLOYMENT_ID":     dep.ID,
 				"SCALINGO_DEPLOYMENT_STATUS": "success",
@@ -130,5 +133,92 @@ func assertNoSecrets(t *testing.T, w *world, res result, github bool) {
 		if strings.Contains(text, marker) {
 			t.Errorf("a secret (%s) shows in the output:\n%s", marker, text)
 		}
+	}
+}
+
+var sixSteps = []string{
+	"-----> Fetching source code", "-----> Node.js app detected", "-----> Installing dependencies",
+	"-----> Building", "-----> Build complete, shipping your container...", "-----> Waiting for your application to boot...",
+}
+
+// logLines returns the lines of the scenario's log that the output shows, in order of
+// appearance, counting repeats: a line printed twice appears twice.
+func logLines(out string, want []string) []string {
+	var got []string
+	for _, line := range strings.Split(out, "\n") {
+		if slices.Contains(want, line) {
+			got = append(got, line)
+		}
+	}
+	return got
+}
+
+func TestRun_Verdicts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		scenario fakescalingo.Scenario
+		extra    []string
+		code     int
+		status   string
+		stderr   []string // each must show
+	}{
+		{name: "success", scenario: fakescalingo.Scenario{Log: sixSteps}, code: 0, status: "success"},
+		{name: "build-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "build-error"}, code: 1, status: "build-error",
+			stderr: []string{"failed: build-error: the build failed"}},
+		{name: "crashed-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "crashed-error"}, code: 1, status: "crashed-error",
+			stderr: []string{"crashed-error: the app did not start", "scalingo --app APP logs"}},
+		{name: "timeout-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "timeout-error"}, code: 1, status: "timeout-error",
+			stderr: []string{"did not listen on $PORT"}},
+		{name: "hook-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "hook-error"}, code: 1, status: "hook-error",
+			stderr: []string{"postdeploy hook failed"}},
+		{name: "aborted", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "aborted"}, code: 1, status: "aborted",
+			stderr: []string{"aborted"}},
+		{name: "queued, then success", scenario: fakescalingo.Scenario{Log: sixSteps, QueuedPolls: 15}, code: 0, status: "success"},
+		{name: "never finishes: timeout", scenario: fakescalingo.Scenario{Log: sixSteps, NeverFinish: true}, extra: []string{"SCALINGO_TIMEOUT", "2m"},
+			code: 3, status: "building", stderr: []string{"stopped waiting after 2m0s", "goes on at Scalingo", "deployment-follow"}},
+		{name: "wait=false", scenario: fakescalingo.Scenario{Log: sixSteps}, extra: []string{"SCALINGO_WAIT", "false"}, code: 0, status: "building"},
+		{name: "stream dropped", scenario: fakescalingo.Scenario{Log: sixSteps, DropStreamAfter: 3}, code: 0, status: "success"},
+		{name: "stream never sends the final status", scenario: fakescalingo.Scenario{Log: sixSteps, NoFinalStreamStatus: true}, code: 0, status: "success"},
+		{name: "stream carries another deployment", scenario: fakescalingo.Scenario{Log: sixSteps, OtherDeploymentEvents: true, FinalStatus: "build-error"}, code: 1, status: "build-error"},
+		{name: "no stream: log from the API", scenario: fakescalingo.Scenario{Log: sixSteps, NoStream: true}, code: 0, status: "success"},
+		{name: "unknown status", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "mystery"}, extra: []string{"SCALINGO_TIMEOUT", "1m"},
+			code: 3, status: "mystery", stderr: []string{"still mystery"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, fakescalingo.Options{})
+			w.fake.AddApp("my-app", tt.scenario)
+			res := w.run(t, context.Background(), w.env("gitlab", tt.extra...))
+			if res.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.code, res.stdout, res.stderr)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+				}
+			}
+			deps := w.fake.Deployments("my-app")
+			if len(deps) != 1 {
+				t.Fatalf("%d deployments, want 1", len(deps))
+			}
+			out := readDotenv(t, filepath.Join(w.ws, "scalingo-deploy.env"))
+			if out["SCALINGO_DEPLOYMENT_STATUS"] != tt.status || out["SCALINGO_DEPLOYMENT_ID"] != deps[0].ID {
+				t.Errorf("outputs %v, want status %q and id %s", out, tt.status, deps[0].ID)
+			}
+			if tt.status == "building" {
+				return // the log is not complete
+			}
+			// Every line of the build log once, in order; on failure, repeated once after the verdict.
+			got := logLines(res.stdout, sixSteps)
+			want := sixSteps
+			if tt.code == 1 {
+				want = append(slices.Clone(sixSteps), sixSteps...)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("build log lines printed:\n  %q\nwant\n  %q\nstdout:\n%s", got, want, res.stdout)
+			}
+		})
 	}
 }

@@ -137,6 +137,7 @@ func (w *world) env(platform string, extra ...string) env {
 		e["PLUGIN_API-TOKEN"], e["PLUGIN_APP"] = w.fake.APIToken, "my-app"
 	case "shell":
 		e["SCALINGO_API_TOKEN"], e["SCALINGO_APP"] = w.fake.APIToken, "my-app"
+		e["SCALINGO_PATH"], e["SCALINGO_GIT_REF"] = w.ws, "v1.2.3"
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
 		e[extra[i]] = extra[i+1]

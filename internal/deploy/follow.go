@@ -209,7 +209,7 @@ func (f *follower) printLines(lines []string) {
 		return
 	}
 	if f.endGroup == nil {
-		f.endGroup = f.Reporter.Group(fmt.Sprintf("Build log (%s)", f.status))
+		f.endGroup = f.Reporter.Group("Build log")
 	}
 	f.Reporter.Untrusted(strings.Join(lines, "\n"))
 	f.lines = append(f.lines, lines...)
