@@ -24,7 +24,7 @@ const (
 )
 
 // startFake starts the fake Scalingo, uploading to a real S3 server, with one app.
-func startFake(t *testing.T) *fakescalingo.Server {
+func startFake(t testing.TB) *fakescalingo.Server {
 	t.Helper()
 	st := s3test.Start(t)
 	srv, err := fakescalingo.Start(fakescalingo.Options{Storage: st})
@@ -37,7 +37,7 @@ func startFake(t *testing.T) *fakescalingo.Server {
 }
 
 // newWorkspace writes a small checkout: what must ship, and what must not.
-func newWorkspace(t *testing.T) string {
+func newWorkspace(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range map[string]string{

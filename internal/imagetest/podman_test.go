@@ -190,8 +190,10 @@ func buildImage(ctx context.Context, t testing.TB) (string, error) {
 	start := time.Now()
 	// The build gets the host's module cache read-only and no network at all (GOPROXY=off): the
 	// tests reach nothing beyond this machine, and the host's build cache makes rebuilds quick.
-	_, err := podman(ctx, "build", "--pull=never", "--network=none",
+	// --layers=false leaves no untagged build-stage image behind.
+	_, err := podman(ctx, "build", "--pull=never", "--network=none", "--layers=false",
 		"--build-arg", "GOPROXY=off",
+		"--build-arg", "TARGETOS=linux", "--build-arg", "TARGETARCH="+runtime.GOARCH,
 		"--build-arg", "VERSION=imagetest",
 		"--volume", goEnv(t, "GOMODCACHE")+":/go/pkg/mod:ro",
 		"--volume", goEnv(t, "GOCACHE")+":/root/.cache/go-build",
