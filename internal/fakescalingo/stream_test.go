@@ -50,6 +50,16 @@ func dialStream(t *testing.T, s *fakescalingo.Server, app, jwt string) *websocke
 	if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"auth","data":{"token":"`+jwt+`"}}`)); err != nil {
 		t.Fatal(err)
 	}
+	// The first frame, a ping, comes once the fake has subscribed this
+	// connection: from then on no event can be missed.
+	_, b, err := c.Read(ctx)
+	if err != nil {
+		t.Fatalf("first frame: %v", err)
+	}
+	var e wsEvent
+	if json.Unmarshal(b, &e); e.Type != "ping" {
+		t.Fatalf("first frame %s, want a ping", b)
+	}
 	return c
 }
 
@@ -150,11 +160,7 @@ func TestServer_streamAuth(t *testing.T) {
 		})
 	}
 	t.Run("valid JWT", func(t *testing.T) {
-		c := dialStream(t, s, "my-app", jwt)
-		evs, err := readUntil(t, c, func(wsEvent) bool { return true })
-		if err != nil || evs[0].Type != "ping" {
-			t.Errorf("first event %v, %v; want a ping", evs, err)
-		}
+		dialStream(t, s, "my-app", jwt) // fails unless a ping comes first
 	})
 }
 
@@ -169,25 +175,25 @@ func TestServer_stream(t *testing.T) {
 		{
 			name: "both new shapes, logs, statuses",
 			sc:   fakescalingo.Scenario{Log: log},
-			want: []string{"ping", "new doc mine", "new cli mine", "log mine step 1",
+			want: []string{"new doc mine", "new cli mine", "log mine step 1",
 				"log mine step 2", "status mine pushing", "log mine step 3", "status mine starting", "log mine step 4", "status mine success"},
 		},
 		{
 			name: "doc shape only, queued first",
 			sc:   fakescalingo.Scenario{Log: log, NewEventShape: "doc", QueuedPolls: 1, FinalStatus: "build-error"},
-			want: []string{"ping", "new doc mine", "log mine step 1", "log mine step 2", "status mine building",
+			want: []string{"new doc mine", "log mine step 1", "log mine step 2", "status mine building",
 				"log mine step 3", "log mine step 4", "status mine build-error"},
 		},
 		{
 			name: "cli shape, no final status",
 			sc:   fakescalingo.Scenario{Log: log, NewEventShape: "cli", NoFinalStreamStatus: true},
-			want: []string{"ping", "new cli mine", "log mine step 1", "log mine step 2", "status mine pushing",
+			want: []string{"new cli mine", "log mine step 1", "log mine step 2", "status mine pushing",
 				"log mine step 3", "status mine starting", "log mine step 4"},
 		},
 		{
 			name: "other deployment's events",
 			sc:   fakescalingo.Scenario{Log: log[:2], NewEventShape: "doc", OtherDeploymentEvents: true, FinalStatus: "crashed-error"},
-			want: []string{"ping", "new doc other", "new doc mine", "log other [other deployment] step 1", "log mine step 1",
+			want: []string{"new doc other", "new doc mine", "log other [other deployment] step 1", "log mine step 1",
 				"status mine pushing", "status mine starting", "log other [other deployment] step 2", "log mine step 2",
 				"status other success", "status mine crashed-error"},
 		},
@@ -236,7 +242,7 @@ func TestServer_streamReplaysExistingLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"ping", "log mine a", "log mine b", "log mine c", "log mine d", "log other a"}
+	want := []string{"log mine a", "log mine b", "log mine c", "log mine d", "log other a"}
 	if got := summary(evs, id); !reflect.DeepEqual(got, want) {
 		t.Errorf("replay %q, want %q", got, want)
 	}
@@ -250,7 +256,7 @@ func TestServer_streamDrop(t *testing.T) {
 	c := dialStream(t, s, "my-app", jwt)
 	_, id := deployOKWith(t, s, jwt)
 	evs, err := readUntil(t, c, func(wsEvent) bool { return false })
-	if got, want := summary(evs, id), []string{"ping", "new doc mine", "log mine a"}; !reflect.DeepEqual(got, want) {
+	if got, want := summary(evs, id), []string{"new doc mine", "log mine a"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("before the drop: %q, want %q", got, want)
 	}
 	if err == nil || websocket.CloseStatus(err) != -1 {
@@ -263,7 +269,7 @@ func TestServer_streamDrop(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second connection: %v after %q", err, summary(evs, id))
 	}
-	want := []string{"ping", "log mine a", "log mine b", "status mine pushing", "log mine c", "status mine starting", "log mine d", "status mine success"}
+	want := []string{"log mine a", "log mine b", "status mine pushing", "log mine c", "status mine starting", "log mine d", "status mine success"}
 	if got := summary(evs, id); !reflect.DeepEqual(got, want) {
 		t.Errorf("second connection %q, want %q", got, want)
 	}
