@@ -65,6 +65,16 @@ func TestEntrypoint(t *testing.T) {
 			want: "zero|one two|\n",
 		},
 		{
+			name: "flags go to the tool, whose version is stamped",
+			args: []string{"--version"},
+			want: "scalingo-deploy imagetest\n",
+		},
+		{
+			name: "the tool's name first",
+			args: []string{"scalingo-deploy", "--version"},
+			want: "scalingo-deploy imagetest\n",
+		},
+		{
 			name: "CA certificates",
 			args: []string{"sh", "-c", "test -s /etc/ssl/certs/ca-certificates.crt && echo ok"},
 			want: "ok\n",
