@@ -222,3 +222,66 @@ func TestRun_Verdicts(t *testing.T) {
 		})
 	}
 }
+
+func TestRun_Refusals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		setup  func(w *world, e env) []string // returns args
+		code   int
+		stderr []string
+		// requests: whether any request may reach the fake.
+		requests bool
+	}{
+		{name: "missing token and app", code: 2, stderr: []string{"api-token: missing", "app: missing", "SCALINGO_API_TOKEN", "--app"},
+			setup: func(w *world, e env) []string { delete(e, "SCALINGO_API_TOKEN"); delete(e, "SCALINGO_APP"); return nil }},
+		{name: "bad timeout", code: 2, stderr: []string{`timeout: "soon" is not a duration`},
+			setup: func(w *world, e env) []string { return []string{"--timeout", "soon"} }},
+		{name: "path does not exist", code: 2, stderr: []string{"nope"},
+			setup: func(w *world, e env) []string { return []string{"--path", "nope"} }},
+		{name: "path is not an archive", code: 2, stderr: []string{"notes.txt"},
+			setup: func(w *world, e env) []string {
+				os.WriteFile(filepath.Join(w.ws, "notes.txt"), []byte("hello"), 0o644)
+				return []string{"--path", "notes.txt"}
+			}},
+		{name: "over the size limit", code: 1, stderr: []string{"src/main.go", ".scalingoignore"},
+			setup: func(w *world, e env) []string { return []string{"--max-size", "100"} }},
+		{name: "token refused", code: 1, requests: true, stderr: []string{"HTTP 401", "the API token was refused"},
+			setup: func(w *world, e env) []string { e["SCALINGO_API_TOKEN"] = "tk-us-wrong-token"; return nil }},
+		{name: "app not found", code: 1, requests: true, stderr: []string{"HTTP 404", `app "other-app" was not found`, "another region", "request id"},
+			setup: func(w *world, e env) []string { return []string{"--app", "other-app"} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, fakescalingo.Options{})
+			w.fake.AddApp("my-app", fakescalingo.Scenario{})
+			e := w.env("gitlab")
+			tmp := t.TempDir()
+			e["TMPDIR"] = tmp
+			args := tt.setup(w, e)
+			res := w.run(t, context.Background(), e, args...)
+			if res.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.code, res.stdout, res.stderr)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+				}
+			}
+			if n := len(w.fake.Requests()); !tt.requests && n > 0 {
+				t.Errorf("%d requests reached the API before the refusal: %+v", n, w.fake.Requests())
+			}
+			if n := len(w.fake.Deployments("my-app")); n != 0 {
+				t.Errorf("%d deployments created", n)
+			}
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+			assertNoSecrets(t, w, res, false)
+			if strings.Contains(res.stderr, "tk-us-wrong-token") {
+				t.Errorf("the refused token shows: %s", res.stderr)
+			}
+		})
+	}
+}

@@ -87,6 +87,10 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 
 	start := now()
 	res, err := deployRun(ctx, cfg, getenv, r, errOut, h)
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
+		// Interrupted: whatever failed then failed because of the signal.
+		err = cause
+	}
 	if res != nil {
 		res.Summary.Duration = now().Sub(start)
 		if werr := r.WriteOutputs(res.Outputs, cfg.OutputFile); werr != nil {
@@ -124,7 +128,7 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		List:            cfg.List,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("build the archive of %s: %w", cfg.Path, err)
+		return nil, fmt.Errorf("build the archive: %w", err)
 	}
 	defer arc.Remove()
 	describe(r, cfg, arc)

@@ -152,11 +152,20 @@ type result struct {
 
 func (w *world) run(t *testing.T, ctx context.Context, e env, args ...string) result {
 	t.Helper()
+	return w.runWith(t, ctx, e, nil, args...)
+}
+
+// runWith runs with the fake clock and lets the test adjust the client's options.
+func (w *world) runWith(t *testing.T, ctx context.Context, e env, client func(*scalingo.Options), args ...string) result {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	h := hooks{
 		deps: depsWithClock(w.clock),
 		clientOpts: func(o *scalingo.Options) {
 			o.Sleep = w.clock.Sleep
+			if client != nil {
+				client(o)
+			}
 		},
 	}
 	err := runWith(ctx, args, e.get, &stdout, &stderr, h)
