@@ -285,3 +285,86 @@ func TestRun_Refusals(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_GitHubFailure checks what a failed deployment shows on GitHub: an error
+// annotation, the build log only inside stop-commands blocks (an app's log cannot run
+// workflow commands), every group closed, and a step summary with the log tail.
+func TestRun_GitHubFailure(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	log := append(slices.Clone(sixSteps), "::add-mask::evil", "::set-env name=X::y", "ERROR: npm ci failed")
+	w.fake.AddApp("my-app", fakescalingo.Scenario{Log: log, FinalStatus: "build-error"})
+	e := w.env("github")
+	dir := t.TempDir()
+	e["GITHUB_OUTPUT"], e["GITHUB_STEP_SUMMARY"] = filepath.Join(dir, "out"), filepath.Join(dir, "summary.md")
+	res := w.run(t, context.Background(), e)
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+
+	var stop string
+	groups, errorsSeen := 0, 0
+	for _, line := range strings.Split(res.stdout, "\n") {
+		if stop != "" {
+			if line == "::"+stop+"::" {
+				stop = ""
+			}
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line, "::stop-commands::"):
+			stop = strings.TrimPrefix(line, "::stop-commands::")
+		case line == "::endgroup::":
+			groups--
+		case strings.HasPrefix(line, "::group::"):
+			groups++
+		case strings.HasPrefix(line, "::error "):
+			errorsSeen++
+			if !strings.Contains(line, "build-error") {
+				t.Errorf("error annotation %q does not name the status", line)
+			}
+		case strings.HasPrefix(line, "::add-mask::"):
+		case strings.HasPrefix(line, "::"):
+			t.Errorf("a workflow command outside stop-commands: %q", line)
+		}
+	}
+	if stop != "" || groups != 0 || errorsSeen != 1 {
+		t.Errorf("stop-commands open %q, groups open %d, error annotations %d", stop, groups, errorsSeen)
+	}
+	if strings.Contains(res.stdout, "::add-mask::evil") && !strings.Contains(res.stdout, "::stop-commands::") {
+		t.Error("the app's log ran a command")
+	}
+
+	md, err := os.ReadFile(e["GITHUB_STEP_SUMMARY"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| Status | build-error |", "<details>", "ERROR: npm ci failed", "| App URL | https://my-app.osc-fr1.scalingo.io |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	out := readGitHubOutputs(t, e["GITHUB_OUTPUT"])
+	if out["status"] != "build-error" || out["deployment-id"] == "" {
+		t.Errorf("outputs %v", out)
+	}
+	assertNoSecrets(t, w, res, true)
+}
+
+// TestRun_RegionLookup: a region that is not built in is found through the regions API.
+func TestRun_RegionLookup(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{Region: "osc-local1"})
+	w.fake.AddApp("my-app", fakescalingo.Scenario{})
+	e := w.env("gitlab", "SCALINGO_REGION", "osc-local1")
+	delete(e, "SCALINGO_API_URL")
+	res := w.run(t, context.Background(), e)
+	if res.code != 0 || len(w.fake.Deployments("my-app")) != 1 {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	e["SCALINGO_REGION"] = "osc-elsewhere1"
+	res = w.run(t, context.Background(), e)
+	if res.code != 1 || !strings.Contains(res.stderr, `region "osc-elsewhere1" is not one of this token's regions (osc-local1)`) {
+		t.Errorf("exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+}

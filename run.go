@@ -160,6 +160,7 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	if err != nil {
 		return out, err
 	}
+	defer client.Close()
 	deps := h.deps
 	deps.Client, deps.Reporter = client, r
 	res, err := deploy.Run(ctx, cfg, deploy.Archive{Path: arc.Path, Size: arc.Size}, deps)

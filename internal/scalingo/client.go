@@ -161,6 +161,13 @@ func firstEnv(getenv func(string) string, keys ...string) string {
 	return ""
 }
 
+// Close releases the client's idle connections, so that a finished run leaves no
+// goroutine behind.
+func (c *Client) Close() {
+	c.api.CloseIdleConnections()
+	c.storage.CloseIdleConnections()
+}
+
 // SetAPIURL points the client at a region's API once it is known (see Regions).
 func (c *Client) SetAPIURL(raw string) error {
 	u, err := baseURL(raw)
