@@ -1,6 +1,8 @@
 package archive
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -22,12 +24,13 @@ var fuzzTree = files(
 // testdata/fuzz/FuzzIgnore; run longer with
 // go test ./internal/archive -run '^$' -fuzz FuzzIgnore -fuzztime 2m
 func FuzzIgnore(f *testing.F) {
-	f.Add("*.txt\n!dir/b.txt\n", "", "", "new/file.txt")
-	f.Add("dir/**\n!dir/sub/\n", "*.md\n", "", "dir/sub/n.md")
-	f.Add("/foo\n**/a\n", "!a\n", "b*", "x/a")
-	f.Add("[!a]1\n[[:upper:]]*\n\\#h\n\\!b\ns\\ \n", "", "", "Q")
-	f.Add("node_modules/\n!node_modules/x\n", "sub/**/z.txt\n", ".bin", "a/b/c")
-	f.Fuzz(func(t *testing.T, rootIgnore, dirIgnore, exclude, extra string) {
+	f.Add("*.txt\n!dir/b.txt\n", "", "", "new/file.txt", []byte{})
+	f.Add("dir/**\n!dir/sub/\n", "*.md\n", "", "dir/sub/n.md", []byte{3, 1, 2, 0, 9, 4, 4, 5})
+	f.Add("/foo\n**/a\n", "!a\n", "b*", "x/a", []byte{7, 8, 6, 0, 11, 12, 13})
+	f.Add("[!a]1\n[[:upper:]]*\n\\#h\n\\!b\ns\\ \n", "", "", "Q", []byte{14, 15, 16, 17})
+	f.Add("node_modules/\n!node_modules/x\n", "sub/**/z.txt\n", ".bin", "a/b/c", []byte{20, 21, 22, 23, 24, 25})
+	f.Fuzz(func(t *testing.T, rootIgnore, dirIgnore, exclude, extra string, gen []byte) {
+		rootIgnore += genPatterns(gen)
 		if len(rootIgnore)+len(dirIgnore)+len(exclude)+len(extra) > 400 ||
 			strings.ContainsRune(rootIgnore+dirIgnore+exclude+extra, 0) {
 			t.Skip()
@@ -70,4 +73,59 @@ func fuzzPath(s string) (string, bool) {
 		}
 	}
 	return p, true
+}
+
+// patternTokens are the pieces genPatterns strings together, so that most
+// generated lines are patterns that mean something to git.
+var patternTokens = []string{
+	"\n", "*", "**", "/", "!", "a", "b", "dir", "sub", ".txt", "foo", "?", "[", "]", "-", "[!a]",
+	"[[:alpha:]]", "[a-z]", "\\", " ", "#", "x", "1", "bar", "node_modules", ".d", "deep", "*.md", "/**/", "**/", "/**", "[^", "x**/",
+}
+
+func genPatterns(gen []byte) string {
+	var b strings.Builder
+	for _, c := range gen {
+		b.WriteString(patternTokens[int(c)%len(patternTokens)])
+	}
+	return b.String()
+}
+
+// TestIgnoreRandomAgainstGit runs the FuzzIgnore comparison on a fixed set of
+// generated cases, so every plain `go test` checks a few hundred rule sets
+// against git, not only the seeds.
+func TestIgnoreRandomAgainstGit(t *testing.T) {
+	t.Parallel()
+	requireGit(t)
+	n := 120
+	if testing.Short() {
+		n = 20
+	}
+	rng := rand.New(rand.NewPCG(3, 14))
+	for i := range n {
+		lines := make([]byte, 4+rng.IntN(24))
+		for j := range lines {
+			lines[j] = byte(rng.IntN(256))
+		}
+		dir := make([]byte, rng.IntN(10))
+		for j := range dir {
+			dir[j] = byte(rng.IntN(256))
+		}
+		exclude := ""
+		if rng.IntN(3) == 0 {
+			exclude = patternTokens[1+rng.IntN(len(patternTokens)-1)] + patternTokens[1+rng.IntN(len(patternTokens)-1)]
+		}
+		rootIgnore, dirIgnore := genPatterns(lines), genPatterns(dir)
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			root := t.TempDir()
+			makeTree(t, root, append(append([]node(nil), fuzzTree...),
+				node{".gitignore", rootIgnore}, node{"dir/.gitignore", dirIgnore}))
+			excludes := strings.Split(exclude, ",")
+			got := planKeeps(t, root, excludes)
+			if want := gitKeeps(t, root, excludes); !slices.Equal(got, want) {
+				t.Errorf("root .gitignore %q, dir/.gitignore %q, excludes %q:\narchive keeps %q\ngit keeps     %q",
+					rootIgnore, dirIgnore, excludes, got, want)
+			}
+		})
+	}
 }

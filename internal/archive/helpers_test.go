@@ -94,7 +94,7 @@ func gitKeeps(t testing.TB, root string, excludes []string) []string {
 		return out
 	}
 	if _, err := os.Stat(filepath.Join(root, ".git")); err != nil {
-		run("init", "-q")
+		run("init", "-q", "--template=")
 	}
 	args := []string{"ls-files", "--others", "-z"}
 	if st, err := os.Lstat(filepath.Join(root, scalingoIgnore)); err == nil && st.Mode().IsRegular() {
