@@ -1,13 +1,17 @@
 #!/bin/sh
 # Installs what internal/imagetest needs on a fresh Debian 12 (or Ubuntu) machine, as root:
 # podman and friends (no Docker daemon needed), busybox-static (the shell of the stand-in base
-# images the tests make, since no registry can be reached), act and actionlint at pinned versions.
+# images the tests make, since no registry can be reached), act, actionlint and woodpecker-cli at
+# pinned versions.
 # Idempotent. The tests write their own containers.conf (runc, cgroupfs, ulimits) into a temp
 # dir and set CONTAINERS_CONF themselves, so this script exports nothing.
 set -eu
 
 ACT_VERSION=v0.2.89
 ACTIONLINT_VERSION=v1.7.12
+# The only Woodpecker the module proxy serves; its go.mod names another module path, so it cannot be
+# `go install`ed: build ./cmd/cli from a copy of the downloaded module.
+WOODPECKER_VERSION=v1.0.5
 
 need_apt=
 for p in podman buildah runc uidmap fuse-overlayfs slirp4netns iptables busybox-static; do
@@ -29,4 +33,20 @@ installed act "$ACT_VERSION" || GOBIN=$gobin go install "github.com/nektos/act@$
 installed actionlint "$ACTIONLINT_VERSION" ||
 	GOBIN=$gobin go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 
-echo "container-setup: podman $(podman --version | cut -d' ' -f3), act $ACT_VERSION, actionlint $ACTIONLINT_VERSION in $gobin"
+if ! "$gobin/woodpecker-cli" --version 2>/dev/null | grep -q "version ${WOODPECKER_VERSION#v}\$"; then
+	src=$(go mod download -json "github.com/woodpecker-ci/woodpecker@$WOODPECKER_VERSION" |
+		sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+	[ -d "$src" ] || {
+		echo "container-setup: woodpecker $WOODPECKER_VERSION: module not downloaded" >&2
+		exit 1
+	}
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	cp -R "$src/." "$tmp/"
+	chmod -R u+w "$tmp"
+	(cd "$tmp" && GOFLAGS=-mod=mod go build -trimpath \
+		-ldflags "-s -w -X go.woodpecker-ci.org/woodpecker/version.Version=${WOODPECKER_VERSION#v}" \
+		-o "$gobin/woodpecker-cli" ./cmd/cli)
+fi
+
+echo "container-setup: podman $(podman --version | cut -d' ' -f3), act $ACT_VERSION, actionlint $ACTIONLINT_VERSION, woodpecker-cli $WOODPECKER_VERSION in $gobin"
