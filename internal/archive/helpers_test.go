@@ -183,3 +183,20 @@ func names(es []tarEntry) []string {
 	}
 	return out
 }
+
+func gzipReader(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }
+
+func writeGzipOf(path string, data []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	zw := gzip.NewWriter(f)
+	if _, err := zw.Write(data); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
+}

@@ -168,7 +168,9 @@ func newTarGz(f *os.File) (*tarGz, error) {
 	if err := gz.SetConcurrency(gzipBlockSize, gzipBlocks()); err != nil {
 		return nil, fmt.Errorf("start gzip: %w", err)
 	}
-	// Header.ModTime stays zero and Name empty: part of being reproducible.
+	// No name and a zero time in the gzip header. pgzip writes ModTime.Unix()
+	// as is, so the zero time.Time must not be left in place.
+	gz.Header.ModTime = time.Unix(0, 0)
 	t.gz = gz
 	t.raw.w = gz
 	t.tw = tar.NewWriter(&t.raw)
