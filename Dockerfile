@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The image that GitHub Actions, GitLab CI, Drone and Woodpecker all run (see docs/).
 # Base images are build args so that a machine without registry access can substitute local ones.
 ARG GO_IMAGE=golang:1.26-alpine
