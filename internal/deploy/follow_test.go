@@ -1,0 +1,58 @@
+package deploy
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
+)
+
+// TestPrintChunk: log lines arrive from the stream (replayed from the start on each
+// connection) and from links.output; each must print once, in order.
+func TestPrintChunk(t *testing.T) {
+	t.Parallel()
+	lines := func(s string) []string { return strings.Fields(s) }
+	tests := []struct {
+		name    string
+		printed string // already printed
+		first   int
+		chunk   string
+		want    string // printed after
+		gap     bool
+	}{
+		{"first lines", "", 0, "a b", "a b", false},
+		{"next lines", "a b", 2, "c", "a b c", false},
+		{"replay after a reconnect", "a b c", 0, "a b", "a b c", false},
+		{"replay overlapping new lines", "a b c", 1, "b c d e", "a b c d e", false},
+		{"a gap: left to links.output", "a", 3, "d", "a", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			f := &follower{Deps: Deps{Reporter: platform.New(config.Local, &out, func(string) string { return "" }, time.Now)}}
+			f.lines = lines(tt.printed)
+			gap := f.printChunk(logChunk{first: tt.first, lines: lines(tt.chunk)})
+			if got := strings.Join(f.lines, " "); got != tt.want || gap != tt.gap {
+				t.Errorf("printed %q, gap %v; want %q, gap %v", got, gap, tt.want, tt.gap)
+			}
+		})
+	}
+}
+
+func TestTerminalAndReason(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"success", "build-error", "crashed-error", "timeout-error", "hook-error", "aborted"} {
+		if !Terminal(s) || Reason(s) == "unknown status" {
+			t.Errorf("%s: terminal %v, reason %q", s, Terminal(s), Reason(s))
+		}
+	}
+	for _, s := range []string{"queued", "building", "pushing", "starting", "something-new"} {
+		if Terminal(s) {
+			t.Errorf("%s is not terminal", s)
+		}
+	}
+}
