@@ -368,3 +368,32 @@ func TestRun_RegionLookup(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", res.code, res.stderr)
 	}
 }
+
+// TestRun_DryRun: no token, no request, and the listing shows exactly what would ship.
+func TestRun_DryRun(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	e := env{"CI_PROJECT_DIR": w.ws, "GITLAB_CI": "true", "TMPDIR": t.TempDir()}
+	res := w.run(t, context.Background(), e, "--dry-run", "--list")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	_, listing, _ := strings.Cut(res.stdout, "Every entry (folders end in /):\n")
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(listing), "\n") {
+		got = append(got, strings.TrimSuffix(strings.TrimSpace(line), "/"))
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, wantArchive) {
+		t.Errorf("listing %q, want %q\n%s", got, wantArchive, res.stdout)
+	}
+	if len(w.fake.Requests()) != 0 {
+		t.Errorf("a dry run sent %d requests", len(w.fake.Requests()))
+	}
+	if _, err := os.Stat(filepath.Join(w.ws, "scalingo-deploy.env")); !os.IsNotExist(err) {
+		t.Errorf("a dry run wrote outputs (%v)", err)
+	}
+	if left, _ := os.ReadDir(e["TMPDIR"]); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}

@@ -191,20 +191,12 @@ func describe(r *platform.Reporter, cfg *config.Config, arc *archive.Result) {
 	}
 	r.Printf("Dry run: nothing is sent. Largest entries:")
 	for _, e := range arc.Largest {
-		name := e.Name
-		if e.Dir {
-			name += "/"
-		}
-		r.Printf("  %10s  %s", platform.HumanBytes(e.Size), name)
+		r.Printf("  %10s  %s", platform.HumanBytes(e.Size), e.Name)
 	}
 	if cfg.List {
-		r.Printf("Every entry:")
+		r.Printf("Every entry (folders end in /):")
 		for _, e := range arc.Entries {
-			name := e.Name
-			if e.Dir {
-				name += "/"
-			}
-			r.Printf("  %s", name)
+			r.Printf("  %s", e.Name)
 		}
 	}
 }
