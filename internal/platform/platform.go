@@ -22,9 +22,10 @@ type Reporter struct {
 	getenv func(string) string
 	now    func() time.Time
 
-	mu  sync.Mutex
-	out *Redactor
-	seq int // numbers GitLab sections
+	mu        sync.Mutex
+	out       *Redactor
+	seq       int    // numbers GitLab sections
+	lastTitle string // the last plain-text group title printed
 }
 
 // New returns a Reporter for kind writing to out. Every line goes through a Redactor, so
@@ -104,7 +105,11 @@ func (r *Reporter) Group(title string) (end func()) {
 		fmt.Fprintf(r.out, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", r.now().Unix(), name, title)
 		return func() { r.raw(fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", r.now().Unix(), name)) }
 	}
-	fmt.Fprintf(r.out, "--- %s\n", title)
+	// Plain logs cannot fold; a title repeated after a status line would only be noise.
+	if title != r.lastTitle {
+		fmt.Fprintf(r.out, "--- %s\n", title)
+		r.lastTitle = title
+	}
 	return func() {}
 }
 
