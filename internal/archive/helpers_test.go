@@ -134,7 +134,7 @@ func parseExcludesText(lines []string) []string {
 // planKeeps lists the files and symlinks the archive of root would hold.
 func planKeeps(t testing.TB, root string, excludes []string) []string {
 	t.Helper()
-	pl, err := planTree(context.Background(), root, Options{Path: root, Prefix: DefaultPrefix, Exclude: excludes})
+	pl, err := planTree(context.Background(), root, Options{Path: root, Prefix: DefaultPrefix, Exclude: excludes, List: true})
 	if err != nil {
 		t.Fatal(err)
 	}

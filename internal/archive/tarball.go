@@ -25,11 +25,11 @@ import (
 
 // gzipLevel keeps the output within 5% of gzip -6 while leaving most of the
 // time to reading files; see BENCHMARKS.md for the measurements behind it.
-const gzipLevel = 5
+const gzipLevel = 6
 
 // pgzip compresses blocks of this size in parallel; the number in flight is
 // bounded so that memory stays flat whatever the tree size.
-const gzipBlockSize = 1 << 20
+const gzipBlockSize = 512 << 10
 
 func gzipBlocks() int { return 2 * runtime.GOMAXPROCS(0) }
 

@@ -18,21 +18,63 @@ const (
 	largestCount   = 10
 )
 
-// treePlan is the outcome of walking the tree: what goes in, and how big the tar will be.
+// The tree is walked twice, the same way: once to plan (sizes, the largest
+// entries, the size guard, before anything is written) and once to write.
+// Holding the plan in memory instead would make memory grow with the file
+// count; two walks keep it flat, and the second costs little next to
+// compression. A tree that changes in between is caught by comparing the tar
+// size written with the size planned.
+
+// treePlan is the outcome of the first walk.
 type treePlan struct {
-	items   []item // archive order; items[0] is the top folder
+	count   int
 	tarSize int64
 	largest topN
+	items   []item // only when Options.List
 }
 
-type planner struct {
+// walker visits the entries of a tree in archive order under the ignore rules.
+type walker struct {
 	ctx    context.Context
 	root   string
-	prefix string
 	sde    *time.Time
 	rules  ruleStack
 	useGit bool // .gitignore files apply (no .scalingoignore at the root)
-	plan   *treePlan
+	top    item
+	// visit is called for each entry, a folder before what it holds;
+	// leave after a folder's content, with the sum of the file sizes below it.
+	visit func(it *item) error
+	leave func(it *item, total int64)
+}
+
+func newWalker(ctx context.Context, root string, opts Options) (*walker, error) {
+	w := &walker{ctx: ctx, root: root, sde: opts.SourceDateEpoch}
+	w.rules.excludes = parseExcludes(opts.Exclude)
+	rootInfo, err := os.Stat(root)
+	if err != nil {
+		return nil, &inputError{msg: fmt.Sprintf("path %s", opts.Path), err: err}
+	}
+	w.top = item{name: "", mode: fs.ModeDir | rootInfo.Mode().Perm(), mtime: w.clamp(rootInfo.ModTime())}
+	return w, nil
+}
+
+// run walks the whole tree, the top folder first.
+func (w *walker) run() error {
+	scalingo, err := readIgnoreFile(w.root, scalingoIgnore)
+	if err != nil {
+		return err
+	}
+	w.useGit = scalingo == nil
+	var rootRules []pattern
+	if !w.useGit {
+		rootRules = parseIgnoreFile(scalingo, "")
+	}
+	top := w.top
+	if err := w.visit(&top); err != nil {
+		return err
+	}
+	_, err = w.walk(w.root, "", rootRules)
+	return err
 }
 
 func buildTree(ctx context.Context, root string, opts Options) (*Result, error) {
@@ -54,8 +96,8 @@ func buildTree(ctx context.Context, root string, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Path: f.Name(), tempDir: dir, Count: len(pl.items), Largest: pl.largest.es}
-	if err := writeTree(ctx, f, root, opts.Prefix, pl, res); err != nil {
+	res := &Result{Path: f.Name(), tempDir: dir, Count: pl.count, Largest: pl.largest.es}
+	if err := writeTree(ctx, f, root, opts, pl, res); err != nil {
 		res.Remove()
 		return nil, err
 	}
@@ -87,32 +129,36 @@ func within(path, root string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// planTree walks root under the ignore rules, gathering entries and sizes
-// without reading file contents, so an oversize tree fails fast.
+// planTree walks root under the ignore rules, summing sizes without reading
+// file contents, so that an oversize tree fails fast.
 func planTree(ctx context.Context, root string, opts Options) (*treePlan, error) {
-	p := &planner{ctx: ctx, root: root, prefix: opts.Prefix, sde: opts.SourceDateEpoch,
-		plan: &treePlan{tarSize: endLen, largest: topN{n: largestCount}}}
-	p.rules.excludes = parseExcludes(opts.Exclude)
-	rootInfo, err := os.Stat(root)
-	if err != nil {
-		return nil, &inputError{msg: fmt.Sprintf("path %s", opts.Path), err: err}
-	}
-	scalingo, err := readIgnoreFile(root, scalingoIgnore)
+	w, err := newWalker(ctx, root, opts)
 	if err != nil {
 		return nil, err
 	}
-	p.useGit = scalingo == nil
-	if err := p.add(item{name: "", mode: fs.ModeDir | rootInfo.Mode().Perm(), mtime: p.clamp(rootInfo.ModTime())}); err != nil {
+	pl := &treePlan{tarSize: endLen, largest: topN{n: largestCount}}
+	w.visit = func(it *item) error {
+		n, err := tarLen(it.header(opts.Prefix))
+		if err != nil {
+			return err
+		}
+		pl.tarSize += n
+		pl.count++
+		if it.mode.IsRegular() {
+			pl.largest.add(Entry{Name: it.name, Size: it.size})
+		}
+		if opts.List {
+			pl.items = append(pl.items, *it)
+		}
+		return nil
+	}
+	w.leave = func(it *item, total int64) {
+		pl.largest.add(Entry{Name: it.name + "/", Size: total, Dir: true})
+	}
+	if err := w.run(); err != nil {
 		return nil, err
 	}
-	var rootRules []pattern
-	if !p.useGit {
-		rootRules = parseIgnoreFile(scalingo, "")
-	}
-	if _, err := p.walk(root, "", rootRules, true); err != nil {
-		return nil, err
-	}
-	return p.plan, nil
+	return pl, nil
 }
 
 // readIgnoreFile returns the content of dir/name, or nil when it is absent.
@@ -139,35 +185,25 @@ func readIgnoreFile(dir, name string) ([]byte, error) {
 	return data, nil
 }
 
-func (p *planner) clamp(t time.Time) int64 {
-	if p.sde != nil && t.After(*p.sde) {
-		t = *p.sde
+func (w *walker) clamp(t time.Time) int64 {
+	if w.sde != nil && t.After(*w.sde) {
+		t = *w.sde
 	}
 	return t.Unix()
 }
 
-func (p *planner) add(it item) error {
-	n, err := tarLen(it.header(p.prefix))
-	if err != nil {
-		return err
-	}
-	p.plan.tarSize += n
-	p.plan.items = append(p.plan.items, it)
-	return nil
-}
-
-// walk adds the entries below the folder abs (rel inside the tree) and returns
-// the sum of the file sizes below it. rules are the folder's own ignore rules
-// when already known (the root's .scalingoignore).
-func (p *planner) walk(abs, rel string, rules []pattern, isRoot bool) (int64, error) {
-	if err := p.ctx.Err(); err != nil {
+// walk visits the entries below the folder abs (rel inside the tree) and
+// returns the sum of the file sizes below it. rules are the folder's own
+// ignore rules when already known (the root's .scalingoignore).
+func (w *walker) walk(abs, rel string, rules []pattern) (int64, error) {
+	if err := w.ctx.Err(); err != nil {
 		return 0, err
 	}
 	des, err := os.ReadDir(abs) // sorted by name
 	if err != nil {
 		return 0, fmt.Errorf("read folder %s: %w", abs, err)
 	}
-	if p.useGit {
+	if w.useGit {
 		for _, de := range des {
 			if de.Name() == gitignoreFile {
 				data, err := readIgnoreFile(abs, gitignoreFile)
@@ -179,8 +215,8 @@ func (p *planner) walk(abs, rel string, rules []pattern, isRoot bool) (int64, er
 			}
 		}
 	}
-	p.rules.push(rules)
-	defer p.rules.pop()
+	w.rules.push(rules)
+	defer w.rules.pop()
 
 	var total int64
 	for _, de := range des {
@@ -192,8 +228,7 @@ func (p *planner) walk(abs, rel string, rules []pattern, isRoot bool) (int64, er
 		if rel != "" {
 			childRel = rel + "/" + name
 		}
-		isDir := de.Type().IsDir()
-		if p.rules.ignored(childRel, name, isDir) {
+		if w.rules.ignored(childRel, name, de.Type().IsDir()) {
 			continue
 		}
 		info, err := de.Info() // lstat: symlinks are never followed
@@ -204,32 +239,33 @@ func (p *planner) walk(abs, rel string, rules []pattern, isRoot bool) (int64, er
 			return 0, fmt.Errorf("stat %s: %w", filepath.Join(abs, name), err)
 		}
 		mode := info.Mode()
-		it := item{name: childRel, mtime: p.clamp(info.ModTime()), mode: mode.Type() | mode.Perm() | mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)}
+		it := item{name: childRel, mtime: w.clamp(info.ModTime()), mode: mode.Type() | mode.Perm() | mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)}
 		switch {
 		case mode.IsDir():
-			if err := p.add(it); err != nil {
+			if err := w.visit(&it); err != nil {
 				return 0, err
 			}
-			sub, err := p.walk(filepath.Join(abs, name), childRel, nil, false)
+			sub, err := w.walk(filepath.Join(abs, name), childRel, nil)
 			if err != nil {
 				return 0, err
 			}
 			total += sub
-			p.plan.largest.add(Entry{Name: childRel + "/", Size: sub, Dir: true})
+			if w.leave != nil {
+				w.leave(&it, sub)
+			}
 		case mode.IsRegular():
 			it.size = info.Size()
-			if err := p.add(it); err != nil {
+			if err := w.visit(&it); err != nil {
 				return 0, err
 			}
 			total += it.size
-			p.plan.largest.add(Entry{Name: childRel, Size: it.size})
 		case mode&fs.ModeSymlink != 0:
 			target, err := os.Readlink(filepath.Join(abs, name))
 			if err != nil {
 				return 0, fmt.Errorf("read symlink %s: %w", filepath.Join(abs, name), err)
 			}
 			it.link = target
-			if err := p.add(it); err != nil {
+			if err := w.visit(&it); err != nil {
 				return 0, err
 			}
 		default:
@@ -239,24 +275,29 @@ func (p *planner) walk(abs, rel string, rules []pattern, isRoot bool) (int64, er
 	return total, nil
 }
 
-func writeTree(ctx context.Context, f *os.File, root, prefix string, pl *treePlan, res *Result) error {
+func writeTree(ctx context.Context, f *os.File, root string, opts Options, pl *treePlan, res *Result) error {
 	t, err := newTarGz(f)
 	if err != nil {
 		f.Close()
 		return err
 	}
-	for i := range pl.items {
-		it := &pl.items[i]
-		if err := t.writeHeader(it.header(prefix)); err != nil {
-			t.abort()
+	w, err := newWalker(ctx, root, opts)
+	if err != nil {
+		t.abort()
+		return err
+	}
+	w.visit = func(it *item) error {
+		if err := t.writeHeader(it.header(opts.Prefix)); err != nil {
 			return err
 		}
 		if it.mode.IsRegular() && it.size > 0 {
-			if err := copyFromDisk(ctx, t, root, it); err != nil {
-				t.abort()
-				return err
-			}
+			return copyFromDisk(ctx, t, root, it)
 		}
+		return nil
+	}
+	if err := w.run(); err != nil {
+		t.abort()
+		return err
 	}
 	compressed, raw, sum, err := t.finish()
 	if err != nil {
