@@ -48,7 +48,7 @@ if ! cmp -s "$dir/tar.list" "$dir/ours.list"; then
 	exit 1
 fi
 
-files=$(grep -vc '/$' "$dir/ours.list" || true)
+files=$(grep -v '/$' "$dir/ours.list" | grep -vc '^$' || true)
 awk -v size="$size" -v files="$files" -v runs="$runs" -v ts="$tar_s" -v os="$ours_s" -v tb="$tar_bytes" -v ob="$ours_bytes" -v rss="$ours_rss" -v cpus="$(nproc)" 'BEGIN {
 	printf "| tree | cores | runs | tar -czf | archive.Build | time ratio (target <= 0.333) | tar.gz bytes | ours bytes | size ratio (target <= 1.05) | our peak RSS (target <= 64 MiB) |\n"
 	printf "|---|---|---|---|---|---|---|---|---|---|\n"
