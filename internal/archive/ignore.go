@@ -162,6 +162,12 @@ func matchPathname(path, base, pat string, prefix int) bool {
 type ruleStack struct {
 	excludes []pattern
 	frames   [][]pattern // frames[0] is the root's
+	// When the path is a folder inside a git checkout, the .gitignore files
+	// of the folders above it apply too, with the lowest priority, as they
+	// would for git; their bases are relative to the checkout's top, where
+	// the path lives at rootRel.
+	ancestors []pattern // shallowest first
+	rootRel   string
 }
 
 func (r *ruleStack) push(ps []pattern) { r.frames = append(r.frames, ps) }
@@ -178,6 +184,14 @@ func (r *ruleStack) ignored(path, name string, isDir bool) bool {
 		ps := r.frames[f]
 		for i := len(ps) - 1; i >= 0; i-- {
 			if p := &ps[i]; p.matches(path, name, isDir) {
+				return !p.negative
+			}
+		}
+	}
+	if len(r.ancestors) > 0 {
+		full := r.rootRel + "/" + path
+		for i := len(r.ancestors) - 1; i >= 0; i-- {
+			if p := &r.ancestors[i]; p.matches(full, name, isDir) {
 				return !p.negative
 			}
 		}

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -214,5 +215,54 @@ func TestWildmatch(t *testing.T) {
 		if got := wildmatch(c.pat, c.text, c.pathname); got != c.want {
 			t.Errorf("wildmatch(%q, %q, %v) = %v, want %v", c.pat, c.text, c.pathname, got, c.want)
 		}
+	}
+}
+
+// TestIgnoreSubfolderOfCheckout deploys one folder of a monorepo: the
+// .gitignore files above it apply as they do for git, unless the folder has
+// a .scalingoignore.
+func TestIgnoreSubfolderOfCheckout(t *testing.T) {
+	t.Parallel()
+	requireGit(t)
+	repo := t.TempDir()
+	makeTree(t, repo, []node{
+		{path: ".gitignore", content: "*.log\n/apps/api/tmp/\nsecret*\n!apps/api/secret.example\n"},
+		{path: "apps/.gitignore", content: "dist/\n"},
+		{path: "apps/api/main.go"}, {path: "apps/api/x.log"}, {path: "apps/api/tmp/cache"},
+		{path: "apps/api/dist/app"}, {path: "apps/api/secret.env"}, {path: "apps/api/secret.example"},
+		{path: "apps/api/.gitignore", content: "!keep.log\n"}, {path: "apps/api/keep.log"},
+		{path: "apps/web/index.html"},
+	})
+	cmd := exec.Command("git", "init", "-q", "--template=")
+	cmd.Dir, cmd.Env = repo, gitEnv(repo)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	root := filepath.Join(repo, "apps", "api")
+	got := planKeeps(t, root, nil)
+	want := []string{".gitignore", "keep.log", "main.go", "secret.example"}
+	if !slices.Equal(got, want) {
+		t.Errorf("archive keeps %q, want %q", got, want)
+	}
+	cmd = exec.Command("git", "ls-files", "--others", "-z", "--exclude-per-directory=.gitignore")
+	cmd.Dir, cmd.Env = root, gitEnv(repo)
+	out, err := cmd.Output()
+	must(t, err)
+	var git []string
+	for _, p := range strings.Split(string(out), "\x00") {
+		if p != "" {
+			git = append(git, p)
+		}
+	}
+	slices.Sort(git)
+	if !slices.Equal(got, git) {
+		t.Errorf("archive keeps %q, git keeps %q", got, git)
+	}
+
+	must(t, os.WriteFile(filepath.Join(root, scalingoIgnore), []byte("tmp/\n"), 0o644))
+	got = planKeeps(t, root, nil)
+	want = []string{".gitignore", ".scalingoignore", "dist/app", "keep.log", "main.go", "secret.env", "secret.example", "x.log"}
+	if !slices.Equal(got, want) {
+		t.Errorf("with .scalingoignore: archive keeps %q, want %q", got, want)
 	}
 }

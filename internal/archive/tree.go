@@ -68,6 +68,8 @@ func (w *walker) run() error {
 	var rootRules []pattern
 	if !w.useGit {
 		rootRules = parseIgnoreFile(scalingo, "")
+	} else if err := w.readAncestors(); err != nil {
+		return err
 	}
 	top := w.top
 	if err := w.visit(&top); err != nil {
@@ -75,6 +77,44 @@ func (w *walker) run() error {
 	}
 	_, err = w.walk(w.root, "", rootRules)
 	return err
+}
+
+// readAncestors loads the .gitignore files between the top of the git
+// checkout holding the root (the nearest folder above it with a .git) and the
+// root, when the root is not itself the top of a checkout.
+func (w *walker) readAncestors() error {
+	if _, err := os.Lstat(filepath.Join(w.root, gitDir)); err == nil {
+		return nil
+	}
+	var dirs []string // from the root's parent upwards
+	top := ""
+	for d := filepath.Dir(w.root); ; d = filepath.Dir(d) {
+		dirs = append(dirs, d)
+		if _, err := os.Lstat(filepath.Join(d, gitDir)); err == nil {
+			top = d
+			break
+		}
+		if d == filepath.Dir(d) {
+			return nil // not inside a checkout
+		}
+	}
+	rel, err := filepath.Rel(top, w.root)
+	if err != nil {
+		return nil
+	}
+	w.rules.rootRel = filepath.ToSlash(rel)
+	for i := len(dirs) - 1; i >= 0; i-- {
+		data, err := readIgnoreFile(dirs[i], gitignoreFile)
+		if err != nil {
+			return err
+		}
+		base, _ := filepath.Rel(top, dirs[i])
+		if base == "." {
+			base = ""
+		}
+		w.rules.ancestors = append(w.rules.ancestors, parseIgnoreFile(data, filepath.ToSlash(base))...)
+	}
+	return nil
 }
 
 func buildTree(ctx context.Context, root string, opts Options) (*Result, error) {
