@@ -22,7 +22,7 @@ import (
 
 type fixtureEntry struct {
 	name, body, link string
-	dir               bool
+	dir              bool
 }
 
 var mtime = time.Date(2023, 3, 4, 5, 6, 7, 0, time.UTC)
