@@ -44,7 +44,7 @@ type Options struct {
 // Entry is one file, folder or symlink of the archive.
 type Entry struct {
 	Name string // relative to the top-level folder, slash-separated; folders end in "/"
-	Size int64  // file size; for a folder in Result.Largest, the sum of the file sizes below it
+	Size int64  // file size; for a folder in Result.Largest, the sum of the file sizes below it (0 in Entries)
 	Dir  bool
 }
 
@@ -62,7 +62,7 @@ type Result struct {
 	Count            int    // entries in the archive, the top-level folder included
 	SHA256           string // hex digest of the file at Path
 	Largest          []Entry
-	Entries          []Entry // every entry, in archive order, only when Options.List
+	Entries          []Entry // every entry but the top folder, in archive order, only when Options.List
 	Repacked         bool    // a prebuilt archive was rewritten into the expected layout
 	Prebuilt         bool    // Path named an archive rather than a folder
 

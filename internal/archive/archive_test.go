@@ -208,7 +208,7 @@ func TestBuild_Options(t *testing.T) {
 	if got, want := names(es), []string{"site/", "site/a.txt", "site/d/", "site/d/b.txt"}; !slices.Equal(got, want) {
 		t.Errorf("entries %q, want %q", got, want)
 	}
-	wantList := []Entry{{Name: "a.txt", Size: 6}, {Name: "d", Dir: true}, {Name: "d/b.txt", Size: 8}}
+	wantList := []Entry{{Name: "a.txt", Size: 6}, {Name: "d/", Dir: true}, {Name: "d/b.txt", Size: 8}}
 	if !slices.Equal(res.Entries, wantList) {
 		t.Errorf("Entries = %+v, want %+v", res.Entries, wantList)
 	}

@@ -328,12 +328,15 @@ func sendAsIs(ctx context.Context, f *os.File, abs string, es []scanned, top str
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", abs, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	res := &Result{Path: abs, Size: n, UncompressedSize: rawTar, Count: len(es), SHA256: hex.EncodeToString(h.Sum(nil)),
 		Largest: largest, Prebuilt: true}
 	if opts.List {
 		res.Entries = entriesOf(items)
 	}
-	return res, ctx.Err()
+	return res, nil
 }
 
 func repack(ctx context.Context, ex archives.Extractor, in io.Reader, out *os.File, prefix string, es []scanned, items []item, tarSize int64, res *Result) error {

@@ -153,7 +153,11 @@ func entriesOf(items []item) []Entry {
 		if items[i].name == "" {
 			continue
 		}
-		es = append(es, Entry{Name: items[i].name, Size: items[i].size, Dir: items[i].isDir()})
+		e := Entry{Name: items[i].name, Size: items[i].size, Dir: items[i].isDir()}
+		if e.Dir {
+			e.Name += "/"
+		}
+		es = append(es, e)
 	}
 	return es
 }
