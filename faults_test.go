@@ -91,8 +91,19 @@ func TestFaults(t *testing.T) {
 			{Method: "POST", Path: deployments, DropResponse: true},
 			{Method: "GET", Path: deployments, After: 1, Status: 503},
 		}},
+		{name: "lost response to the deployment POST, then the list fails for good: no second POST", code: 1, deployments: 1, faults: []fakescalingo.Fault{
+			{Method: "POST", Path: deployments, DropResponse: true},
+			{Method: "GET", Path: deployments, After: 1, Status: 503, Times: -1},
+		}, check: func(t *testing.T, w *world, res result) {
+			if n := count(w, "api", "POST", deployments); n != 1 {
+				t.Errorf("the deployment POST was sent %d times, want 1", n)
+			}
+			if !strings.Contains(res.stderr, "could not list the deployments to tell whether it was created") {
+				t.Errorf("stderr: %s", res.stderr)
+			}
+		}},
 		{name: "JWT expiring mid-wait is renewed", code: 0, deployments: 1,
-			opts: fakescalingo.Options{JWTLifetime: 8 * time.Minute},
+			opts:   fakescalingo.Options{JWTLifetime: 8 * time.Minute},
 			faults: []fakescalingo.Fault{},
 			check: func(t *testing.T, w *world, res result) {
 				if n := count(w, "auth", "POST", "/v1/tokens/exchange"); n < 2 {

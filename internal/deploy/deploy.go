@@ -157,7 +157,12 @@ func (d *Deps) create(ctx context.Context, cfg *config.Config, arc Archive, befo
 			return nil, fmt.Errorf("create the deployment: %w", err)
 		}
 		r.Printf("Creating the deployment failed (%v); checking whether it was created all the same.", err)
-		if dep := d.adopt(ctx, cfg, before); dep != nil {
+		dep, lerr := d.adopt(ctx, cfg, before)
+		if lerr != nil {
+			// Creating again without knowing could make a second deployment.
+			return nil, fmt.Errorf("create the deployment: %w; then could not list the deployments to tell whether it was created (check the app's deployments before deploying again): %w", err, lerr)
+		}
+		if dep != nil {
 			r.Printf("Deployment %s was created; following it.", dep.ID)
 			return dep, nil
 		}
@@ -196,20 +201,20 @@ func (d *Deps) upload(ctx context.Context, arc Archive) (*scalingo.Source, error
 
 // adopt finds the deployment our lost request created: one that was not there before,
 // and carries our git_ref when we sent one.
-func (d *Deps) adopt(ctx context.Context, cfg *config.Config, before []scalingo.Deployment) *scalingo.Deployment {
+// It is nil, with no error, when no such deployment exists.
+func (d *Deps) adopt(ctx context.Context, cfg *config.Config, before []scalingo.Deployment) (*scalingo.Deployment, error) {
 	now, err := d.Client.Deployments(ctx, cfg.App, 20)
 	if err != nil {
-		d.Reporter.Warning("could not list the deployments of %s: %v", cfg.App, err)
-		return nil
+		return nil, err
 	}
 	for i := range now {
 		dep := &now[i]
 		known := slices.ContainsFunc(before, func(b scalingo.Deployment) bool { return b.ID == dep.ID })
 		if !known && (cfg.GitRef == "" || dep.GitRef == cfg.GitRef) {
-			return dep
+			return dep, nil
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // ambiguous tells whether a failed creation may have created the deployment all the
