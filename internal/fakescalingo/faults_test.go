@@ -44,31 +44,31 @@ func TestServer_faultsOnTheAPI(t *testing.T) {
 			name:   "503 after one good answer",
 			fault:  fakescalingo.Fault{Path: "/v1/apps/my-app", After: 1, Status: 503},
 			method: "GET", path: "/v1/apps/my-app",
-			calls:  []call{{200, `"app"`}, {503, "Service Unavailable"}, {200, `"app"`}},
+			calls: []call{{200, `"app"`}, {503, "Service Unavailable"}, {200, `"app"`}},
 		},
 		{
 			name:   "every time",
 			fault:  fakescalingo.Fault{Path: "/v1/apps/", Times: -1, Status: 502},
 			method: "GET", path: "/v1/apps/my-app",
-			calls:  []call{{502, "Bad Gateway"}, {502, "Bad Gateway"}, {502, "Bad Gateway"}},
+			calls: []call{{502, "Bad Gateway"}, {502, "Bad Gateway"}, {502, "Bad Gateway"}},
 		},
 		{
 			name:   "other method untouched",
 			fault:  fakescalingo.Fault{Method: "POST", Path: "/v1/apps/my-app", Status: 500},
 			method: "GET", path: "/v1/apps/my-app",
-			calls:  []call{{200, `"app"`}},
+			calls: []call{{200, `"app"`}},
 		},
 		{
 			name:   "token exchange",
 			fault:  fakescalingo.Fault{Path: "/v1/tokens/exchange", Status: 503},
 			method: "POST", path: "auth:/v1/tokens/exchange",
-			calls:  []call{{503, "error"}, {200, "token"}},
+			calls: []call{{503, "error"}, {200, "token"}},
 		},
 		{
 			name:   "tiny delay then normal",
 			fault:  fakescalingo.Fault{Path: "/v1/apps/my-app", Delay: time.Millisecond},
 			method: "GET", path: "/v1/apps/my-app",
-			calls:  []call{{200, `"app"`}},
+			calls: []call{{200, `"app"`}},
 		},
 	}
 	for _, tc := range tests {

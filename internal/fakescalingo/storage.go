@@ -37,6 +37,14 @@ func (s *Server) serveStorageFront(w http.ResponseWriter, r *http.Request) {
 		writeS3Error(w, http.StatusForbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
 		return
 	}
+	if r.Method == http.MethodPut && r.ContentLength < 0 {
+		// S3 refuses a chunked PUT (411) at once and closes the connection;
+		// forwarding the body would race with that close and turn the answer
+		// into a broken pipe, so answer as the storage would.
+		w.Header().Set("Connection", "close") // and do not wait for the body
+		writeS3Error(w, http.StatusLengthRequired, "MissingContentLength", "You must provide the Content-Length HTTP header.")
+		return
+	}
 	target := &url.URL{Scheme: src.put.Scheme, Host: src.put.Host}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -133,6 +141,7 @@ func (b *blobStore) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPut:
 		if r.ContentLength < 0 {
+			w.Header().Set("Connection", "close") // answer without reading the body, as S3 does
 			writeS3Error(w, http.StatusLengthRequired, "MissingContentLength", "You must provide the Content-Length HTTP header.")
 			return
 		}

@@ -219,7 +219,9 @@ func TestServer_stream(t *testing.T) {
 					t.Errorf("log content %q does not end with a newline", e.field("content"))
 				}
 				if e.Type == "new" && strings.HasPrefix(string(e.Data), `{"deployment":{`) {
-					var d struct{ Deployment struct{ Pusher struct{ Username string } } }
+					var d struct {
+						Deployment struct{ Pusher struct{ Username string } }
+					}
 					json.Unmarshal(e.Data, &d)
 					if d.Deployment.Pusher.Username == "" {
 						t.Errorf("cli-shape new event without pusher.username: %s", e.Data)
