@@ -292,7 +292,7 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request, a *app)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"deployments": list,
 		"meta": map[string]any{"pagination": map[string]any{
-			"current_page": page, "prev_page": prev, "next_page": next,
+			"current_page": page, "per_page": perPage, "prev_page": prev, "next_page": next,
 			"total_pages": totalPages, "total_count": total,
 		}},
 	})

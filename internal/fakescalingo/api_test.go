@@ -381,10 +381,10 @@ func TestServer_listDeployments(t *testing.T) {
 		wantPage  map[string]any
 		wantTotal float64
 	}{
-		{"", []string{ids[4], ids[3], ids[2], ids[1], ids[0]}, map[string]any{"current_page": 1.0, "prev_page": nil, "next_page": nil, "total_pages": 1.0, "total_count": 5.0}, 5},
-		{"?page=1&per_page=2", []string{ids[4], ids[3]}, map[string]any{"current_page": 1.0, "prev_page": nil, "next_page": 2.0, "total_pages": 3.0, "total_count": 5.0}, 5},
-		{"?page=3&per_page=2", []string{ids[0]}, map[string]any{"current_page": 3.0, "prev_page": 2.0, "next_page": nil, "total_pages": 3.0, "total_count": 5.0}, 5},
-		{"?page=9&per_page=2", nil, map[string]any{"current_page": 9.0, "prev_page": 8.0, "next_page": nil, "total_pages": 3.0, "total_count": 5.0}, 5},
+		{"", []string{ids[4], ids[3], ids[2], ids[1], ids[0]}, map[string]any{"current_page": 1.0, "per_page": 20.0, "prev_page": nil, "next_page": nil, "total_pages": 1.0, "total_count": 5.0}, 5},
+		{"?page=1&per_page=2", []string{ids[4], ids[3]}, map[string]any{"current_page": 1.0, "per_page": 2.0, "prev_page": nil, "next_page": 2.0, "total_pages": 3.0, "total_count": 5.0}, 5},
+		{"?page=3&per_page=2", []string{ids[0]}, map[string]any{"current_page": 3.0, "per_page": 2.0, "prev_page": 2.0, "next_page": nil, "total_pages": 3.0, "total_count": 5.0}, 5},
+		{"?page=9&per_page=2", nil, map[string]any{"current_page": 9.0, "per_page": 2.0, "prev_page": 8.0, "next_page": nil, "total_pages": 3.0, "total_count": 5.0}, 5},
 	}
 	for _, tc := range tests {
 		r := do(t, req{method: "GET", url: s.APIURL + "/v1/apps/my-app/deployments" + tc.query, header: bearer(jwt)})
