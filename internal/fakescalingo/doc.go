@@ -13,8 +13,11 @@
 //   - storage (StorageURL): the host of every upload_url. It applies the
 //     "storage" faults and forwards the request unchanged (path, signed query,
 //     headers, body, chunked or not) to the Storage that signed it, so the
-//     storage's own rules decide. With Options.DirectUpload, upload_url is the
-//     Storage's own URL and storage faults do not apply.
+//     storage's own rules decide. The one exception: a chunked PUT is answered
+//     411 MissingContentLength by the front itself, as S3 does, because
+//     forwarding it races with the storage closing the connection. With
+//     Options.DirectUpload, upload_url is the Storage's own URL and storage
+//     faults do not apply.
 //   - blob: the built-in S3-like storage, when Options.Storage is nil. Same rules
 //     as S3: signed URL (the host is signed), 400 if an Authorization header is
 //     also sent, 411 MissingContentLength on a chunked PUT, 403 "Request has
@@ -50,6 +53,27 @@
 // Any failure replaces the log with "Fail to fetch source code: ..." and the
 // deployment ends, on the next GET, as build-error. What the archive held is
 // in Deployment.Archive.
+//
+// # Strictness
+//
+// Where the docs leave room, the fake takes the strict reading so that a
+// client passing here does not lean on leniency the real API may not have:
+//
+//   - a non-empty POST body must be Content-Type application/json and valid
+//     JSON (400 {"error":"There was a problem in the JSON you submitted: …"});
+//   - POST …/deployments needs {"deployment":{…}} (422 {"errors":{"deployment":[…]}}),
+//     a non-empty http(s) "source_url" (422 {"errors":{"source_url":[…]}}; the
+//     2017 "download_url" field does not count), and a "git_ref" that is null,
+//     absent or a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; 422 otherwise);
+//   - the builder accepts only Content-Type application/x-gzip and one named
+//     top-level folder;
+//   - the regional API takes only "Authorization: Bearer <JWT>", never the raw
+//     token; 401 bodies are {"error":…};
+//   - errors: 404 {"resource":"app"|"deployment","error":"not found"} (or
+//     {"error":"not found"} for unknown routes), 429 plain text "Retry later";
+//     every auth and API answer has an X-Request-Id.
+//   - with Options.RateLimit, more than that many API calls in a minute of
+//     Options.Now get 429.
 //
 // # Faults
 //

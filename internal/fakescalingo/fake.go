@@ -53,6 +53,10 @@ type Options struct {
 	Region string
 	// MaxArchiveSize is the builder's limit on uncompressed bytes; default DefaultMaxArchiveSize.
 	MaxArchiveSize int64
+	// RateLimit, when positive, is how many API calls (api host only) are
+	// answered per minute of Now, as the real API's 60/min; the rest get
+	// 429 "Retry later". 0 means no limit.
+	RateLimit int
 }
 
 // Server is a running fake. Its fields are read-only.
@@ -85,6 +89,9 @@ type Server struct {
 
 	logMu sync.Mutex
 	reqs  []Request
+
+	rateMu sync.Mutex
+	calls  []time.Time // API calls within the last minute of Now
 }
 
 // Request is one request the fake received, for assertions such as "nothing
@@ -209,13 +216,45 @@ func (s *Server) middleware(role string, h http.Handler) http.Handler {
 		if f != nil {
 			s.setFault(i, f.describe())
 			if !s.applyFault(role, f, rec, r, h) {
-				s.setStatus(i, rec.status)
+				status := rec.status
+				if f.DropResponse || f.ResetMidBody {
+					status = 0 // nothing reached the client
+				}
+				s.setStatus(i, status)
 				return
 			}
+		}
+		if role == "api" && !s.allowCall() {
+			s.setFault(i, "rate limit")
+			writeFaultStatus(role, rec, http.StatusTooManyRequests, "")
+			s.setStatus(i, rec.status)
+			return
 		}
 		h.ServeHTTP(rec, r)
 		s.setStatus(i, rec.status)
 	})
+}
+
+// allowCall applies Options.RateLimit over a sliding minute of Options.Now.
+func (s *Server) allowCall() bool {
+	if s.opts.RateLimit <= 0 {
+		return true
+	}
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	now := s.now()
+	kept := s.calls[:0]
+	for _, c := range s.calls {
+		if now.Sub(c) < time.Minute {
+			kept = append(kept, c)
+		}
+	}
+	s.calls = kept
+	if len(s.calls) >= s.opts.RateLimit {
+		return false
+	}
+	s.calls = append(s.calls, now)
+	return true
 }
 
 func (s *Server) logRequest(role string, r *http.Request) int {

@@ -2,6 +2,7 @@ package fakescalingo_test
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -228,10 +229,10 @@ func TestServer_faultDropResponseStillCreates(t *testing.T) {
 	var got []string
 	for _, rq := range s.Requests() {
 		if rq.Fault != "" {
-			got = append(got, rq.Method+" "+rq.Path+" "+rq.Fault)
+			got = append(got, fmt.Sprintf("%s %s %s %d", rq.Method, rq.Path, rq.Fault, rq.Status))
 		}
 	}
-	if want := []string{"POST /v1/apps/my-app/deployments drop-response"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"POST /v1/apps/my-app/deployments drop-response 0"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("faulted requests %v, want %v", got, want)
 	}
 }
@@ -309,4 +310,27 @@ func TestServer_closeReleasesBlocked(t *testing.T) {
 	}
 	s.Close()
 	<-done
+}
+
+func TestServer_rateLimit(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	s := startFake(t, fakescalingo.Options{Now: clk.Now, RateLimit: 3})
+	s.AddApp("my-app", fakescalingo.Scenario{})
+	jwt := exchange(t, s) // the auth host is not limited
+	var got []int
+	get := func() {
+		got = append(got, do(t, req{method: "GET", url: s.APIURL + "/v1/apps/my-app", header: bearer(jwt)}).Status)
+	}
+	get()
+	clk.Advance(30 * time.Second)
+	get()
+	get()
+	get() // 4th within a minute
+	clk.Advance(30 * time.Second)
+	get() // the first call left the window
+	get()
+	if want := []int{200, 200, 200, 429, 200, 429}; !reflect.DeepEqual(got, want) {
+		t.Errorf("statuses %v, want %v", got, want)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -19,26 +20,31 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 )
 
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fakescalingo:", err)
+		os.Exit(2)
+	}
+}
+
 type appList []string
 
 func (l *appList) String() string     { return strings.Join(*l, ",") }
 func (l *appList) Set(v string) error { *l = append(*l, v); return nil }
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "fakescalingo:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
+// run serves until ctx ends.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var apps appList
 	fs := flag.NewFlagSet("fakescalingo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.Var(&apps, "app", "an app the fake knows (repeatable); default my-app")
-	final := fs.String("final", "", `final status of deployments: success (default), build-error, crashed-error, timeout-error, hook-error, aborted`)
+	final := fs.String("final", "", "final status of deployments: success (default), build-error, crashed-error, timeout-error, hook-error, aborted")
 	queued := fs.Int("queued-polls", 0, "status polls a deployment stays queued for")
 	token := fs.String("token", fakescalingo.DefaultAPIToken, "the API token the fake accepts")
-	if err := fs.Parse(os.Args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if len(apps) == 0 {
@@ -46,25 +52,23 @@ func run() error {
 	}
 	s, err := fakescalingo.Start(fakescalingo.Options{APIToken: *token})
 	if err != nil {
-		return err
+		return fmt.Errorf("start the fake: %w", err)
 	}
 	defer s.Close()
 	for _, a := range apps {
 		s.AddApp(a, fakescalingo.Scenario{FinalStatus: *final, QueuedPolls: *queued})
 	}
-	fmt.Printf("# fake Scalingo running; paste this into another shell:\n")
-	fmt.Printf("export SCALINGO_API_URL=%s\n", s.APIURL)
-	fmt.Printf("export SCALINGO_AUTH_URL=%s\n", s.AuthURL)
-	fmt.Printf("export SCALINGO_API_TOKEN=%s\n", s.APIToken)
-	fmt.Printf("# then: go run . --app %s --path .\n", apps[0])
-	fmt.Printf("# Ctrl-C stops the fake.\n")
+	fmt.Fprintf(stdout, "# fake Scalingo running; paste this into another shell:\n")
+	fmt.Fprintf(stdout, "export SCALINGO_API_URL=%s\n", s.APIURL)
+	fmt.Fprintf(stdout, "export SCALINGO_AUTH_URL=%s\n", s.AuthURL)
+	fmt.Fprintf(stdout, "export SCALINGO_API_TOKEN=%s\n", s.APIToken)
+	fmt.Fprintf(stdout, "# then: go run . --app %s --path .\n", apps[0])
+	fmt.Fprintf(stdout, "# Ctrl-C stops the fake.\n")
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	<-ctx.Done()
 	for _, a := range apps {
 		for _, d := range s.Deployments(a) {
-			fmt.Fprintf(os.Stderr, "deployment %s of %s: %s\n", d.ID, a, d.Status)
+			fmt.Fprintf(stderr, "deployment %s of %s: %s\n", d.ID, a, d.Status)
 		}
 	}
 	return nil

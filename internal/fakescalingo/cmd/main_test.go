@@ -1,0 +1,63 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--app", "demo-app", "--token", "tk-us-demo"}, pw, io.Discard)
+		pw.Close()
+	}()
+	env := map[string]string{}
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if kv, ok := strings.CutPrefix(line, "export "); ok {
+			k, v, _ := strings.Cut(kv, "=")
+			env[k] = v
+		}
+		if strings.HasPrefix(line, "# then: ") {
+			if want := "# then: go run . --app demo-app --path ."; line != want {
+				t.Errorf("hint %q, want %q", line, want)
+			}
+			break
+		}
+	}
+	if env["SCALINGO_API_TOKEN"] != "tk-us-demo" || !strings.HasPrefix(env["SCALINGO_API_URL"], "http://127.0.0.1:") || !strings.HasPrefix(env["SCALINGO_AUTH_URL"], "http://127.0.0.1:") {
+		t.Fatalf("printed env %v", env)
+	}
+	// The printed values work: the token exchanges at the printed auth URL.
+	req, _ := http.NewRequest("POST", env["SCALINGO_AUTH_URL"]+"/v1/tokens/exchange", nil)
+	req.SetBasicAuth("", env["SCALINGO_API_TOKEN"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("exchange with the printed token: %d", resp.StatusCode)
+	}
+	go io.Copy(io.Discard, pr)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
+func TestRun_badFlag(t *testing.T) {
+	t.Parallel()
+	if err := run(context.Background(), []string{"--nope"}, io.Discard, io.Discard); err == nil {
+		t.Error("run accepted an unknown flag")
+	}
+}
