@@ -27,7 +27,8 @@ type Fault struct {
 
 	// Status answers with this status: 429 as plain text "Retry later" (with
 	// Retry-After if set), anything else as a JSON {"error":…} on the API or
-	// an S3 XML error on the storage.
+	// an S3 XML error on the storage (301 there is S3's PermanentRedirect,
+	// with no Location header).
 	Status     int
 	RetryAfter string
 	// Redirect ("301", "302", "307" or "308") answers an upload with a
@@ -199,11 +200,19 @@ func writeFaultStatus(role string, w http.ResponseWriter, status int, retryAfter
 		return
 	}
 	if role == "storage" {
-		code := map[int]string{500: "InternalError", 503: "SlowDown"}[status]
-		if code == "" {
-			code = strings.ReplaceAll(http.StatusText(status), " ", "")
+		switch status {
+		case http.StatusMovedPermanently:
+			// S3's wrong-region answer (Scalingo/cli#825): XML, no Location.
+			writeS3Error(w, status, "PermanentRedirect", "The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.")
+			return
+		case http.StatusInternalServerError:
+			writeS3Error(w, status, "InternalError", "We encountered an internal error. Please try again.")
+			return
+		case http.StatusServiceUnavailable:
+			writeS3Error(w, status, "SlowDown", "Please reduce your request rate.")
+			return
 		}
-		writeS3Error(w, status, code, http.StatusText(status))
+		writeS3Error(w, status, strings.ReplaceAll(http.StatusText(status), " ", ""), http.StatusText(status))
 		return
 	}
 	msg := http.StatusText(status)

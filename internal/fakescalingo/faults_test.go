@@ -118,6 +118,7 @@ func TestServer_faultsOnUploads(t *testing.T) {
 			{"503 from the storage", fakescalingo.Fault{Path: "storage", Status: 503}, 503, "<Code>SlowDown</Code>", false},
 			{"500 from the storage", fakescalingo.Fault{Path: "storage", Status: 500}, 500, "<Code>InternalError</Code>", false},
 			{"expired URL", fakescalingo.Fault{Path: "storage", Expired: true}, 403, "Request has expired", false},
+			{"301 wrong region, no Location", fakescalingo.Fault{Path: "storage", Status: 301}, 301, "<Code>PermanentRedirect</Code>", false},
 			{"reset mid-body", fakescalingo.Fault{Path: "storage", ResetMidBody: true}, 0, "", false},
 			{"response lost after storing", fakescalingo.Fault{Path: "storage", DropResponse: true}, 0, "", true},
 			{"API path faults do not hit uploads", fakescalingo.Fault{Path: "/", Method: "PUT", Status: 500}, 500, "InternalError", false},
