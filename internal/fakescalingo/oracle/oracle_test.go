@@ -15,6 +15,7 @@ import (
 	scalingo "github.com/Scalingo/go-scalingo/v10"
 	scalingohttp "github.com/Scalingo/go-scalingo/v10/http"
 	"github.com/Scalingo/go-utils/pagination"
+	"github.com/gorilla/websocket"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 )
@@ -124,6 +125,16 @@ func TestOfficialClient_deploy(t *testing.T) {
 		switch ev.Type {
 		case scalingo.DeploymentEventTypeNew:
 			news++
+			// The CLI reads data as map[string]*Deployment; the docs'
+			// {"deployment":"<id>"} shape does not fit it, the other must.
+			var m map[string]*scalingo.Deployment
+			if json.Unmarshal(ev.Data, &m) == nil {
+				if dep := m["deployment"]; dep == nil || dep.ID != d.ID || dep.User == nil || dep.User.Username == "" {
+					t.Errorf("CLI-shape new event %s", ev.Data)
+				}
+			} else if docID := ""; json.Unmarshal(ev.Data, &struct{ Deployment *string }{&docID}) != nil || docID != d.ID {
+				t.Errorf("doc-shape new event %s", ev.Data)
+			}
 		case scalingo.DeploymentEventTypeLog:
 			var l scalingo.DeploymentEventDataLog
 			if err := json.Unmarshal(ev.Data, &l); err != nil || ev.ID != d.ID {
@@ -201,5 +212,52 @@ func TestOfficialClient_errors(t *testing.T) {
 	s.Inject(fakescalingo.Fault{Path: "/v1/apps/my-app", Status: 429})
 	if _, err := c.AppsShow(ctx, "my-app"); err == nil || !strings.Contains(err.Error(), "invalid character 'R'") {
 		t.Errorf("429: %v", err)
+	}
+}
+
+// TestOfficialClient_streamEnds checks how the stream ends, as the vendor's
+// WebSocket library reports it: a refused auth frame is a 1008 close on the
+// first read, a dropped stream is 1006 (never io.EOF, which the CLI expects).
+func TestOfficialClient_streamEnds(t *testing.T) {
+	ctx := context.Background()
+	s, c := start(t, fakescalingo.Scenario{DropStreamAfter: 1})
+	app, err := c.AppsShow(ctx, "my-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	raw, _, err := websocket.DefaultDialer.DialContext(ctx, app.Links.DeploymentsStream, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.WriteJSON(map[string]any{"type": "auth", "data": map[string]any{"token": s.APIToken}})
+	if _, _, err := raw.ReadMessage(); !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+		t.Errorf("raw API token in the auth frame: %v, want close 1008", err)
+	}
+
+	conn, err := c.DeploymentStream(ctx, app.Links.DeploymentsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var ev scalingo.DeploymentEvent
+	if err := conn.ReadJSON(&ev); err != nil || ev.Type != scalingo.DeploymentEventTypePing {
+		t.Fatalf("first event %+v, %v", ev, err)
+	}
+	src, err := c.SourcesCreate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No upload needed: the "new" event is all the stream sends before dropping.
+	if _, err := c.DeploymentsCreate(ctx, "my-app", &scalingo.DeploymentsCreateParams{SourceURL: src.DownloadURL}); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.ReadJSON(&ev); err != nil || ev.Type != scalingo.DeploymentEventTypeNew {
+		t.Fatalf("event %+v, %v", ev, err)
+	}
+	err = conn.ReadJSON(&ev)
+	if !websocket.IsCloseError(err, websocket.CloseAbnormalClosure) || errors.Is(err, io.EOF) {
+		t.Errorf("dropped stream: %v, want close 1006", err)
 	}
 }
