@@ -43,9 +43,12 @@ type Fault struct {
 	// the signed URL had expired.
 	Expired bool
 	// Delay waits this long before handling the request. Prefer Block.
+	// The request is handled after the wait even if its client gave up
+	// meanwhile, as a real server would: a POST still creates.
 	Delay time.Duration
-	// Block waits until the channel is closed (or the fake is closed) before
-	// handling the request: a slow server without real waiting in tests.
+	// Block waits until the channel is closed before handling the request
+	// (same rule as Delay): a slow server without real waiting in tests.
+	// Close releases blocked requests with a 503 and without handling them.
 	Block <-chan struct{}
 }
 
