@@ -192,3 +192,29 @@ func TestStart_separateBuckets(t *testing.T) {
 		t.Errorf("object put in bucket %s is visible in bucket %s", a.Bucket, b.Bucket)
 	}
 }
+
+// TestStart_stopsWhenLastUserEnds checks that no gateway outlives its users.
+// Not parallel: parallel tests start after it, so it is the only user.
+func TestStart_stopsWhenLastUserEnds(t *testing.T) {
+	var gw *gateway
+	t.Run("user", func(t *testing.T) {
+		s := Start(t)
+		shared.mu.Lock()
+		gw = shared.gw
+		shared.mu.Unlock()
+		if gw == nil || !gw.alive() || s.Endpoint != "http://"+gw.host {
+			t.Fatalf("no running gateway behind %s", s.Endpoint)
+		}
+	})
+	if gw == nil {
+		t.Skip("the user subtest did not get a gateway")
+	}
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.gw != nil || shared.users != 0 {
+		t.Errorf("after the last user: gateway %v, %d users", shared.gw, shared.users)
+	}
+	if gw.alive() {
+		t.Errorf("versitygw (pid %d) still running after the last user ended", gw.cmd.Process.Pid)
+	}
+}
