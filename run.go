@@ -60,9 +60,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h hooks) error {
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
+		// Input errors never hold the token, so no mask is needed yet.
 		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(err.Error()))
-		if config.Detect(getenv) == config.GitHub {
-			fmt.Fprintf(stdout, "::error title=scalingo-deploy::invalid input: %s\n", strings.ReplaceAll(err.Error(), "\n", "%0A"))
+		if p := config.Detect(getenv); p == config.GitHub {
+			platform.New(p, stdout, getenv, nil).Error("invalid input: %s", err)
 		}
 		return err
 	}
