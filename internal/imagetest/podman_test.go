@@ -186,6 +186,14 @@ func buildImage(ctx context.Context, t testing.TB) (string, error) {
 	if err := ensureStandIns(ctx); err != nil {
 		return "", err
 	}
+	// The Dockerfile's `go mod download` wants every module of the graph, test-only ones
+	// included, which building the tests on the host does not fetch: fetch them first (from
+	// the module proxy, the one registry this machine reaches) so the offline build finds them.
+	dl := exec.CommandContext(ctx, "go", "mod", "download")
+	dl.Dir = repoRoot(t)
+	if out, err := dl.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go mod download: %v\n%s", err, out)
+	}
 	name := fmt.Sprintf("localhost/scalingo-deploy:imagetest-%d", os.Getpid())
 	start := time.Now()
 	// The build gets the host's module cache read-only and no network at all (GOPROXY=off): the
