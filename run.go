@@ -83,11 +83,10 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	r := platform.New(cfg.Platform, stdout, getenv, now)
 	// Before anything else is printed: the runner masks from here on.
 	r.Mask(cfg.APIToken)
-	errOut := platform.NewRedactor(stderr)
-	errOut.Add(cfg.APIToken)
+	errOut := r.Stderr(stderr)
 
 	start := now()
-	res, err := deployRun(ctx, cfg, getenv, r, errOut, h)
+	res, err := deployRun(ctx, cfg, getenv, r, h)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		// Interrupted: whatever failed then failed because of the signal.
 		err = cause
@@ -116,7 +115,7 @@ type outcome struct {
 	Summary platform.Summary
 }
 
-func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, errOut *platform.Redactor, h hooks) (*outcome, error) {
+func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (*outcome, error) {
 	sum := platform.Summary{App: cfg.App, Region: cfg.Region, GitRef: cfg.GitRef}
 	out := &outcome{Summary: sum}
 
@@ -146,10 +145,7 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		UserAgent: "scalingo-deploy/" + version,
 		Getenv:    getenv,
 		Logf:      r.Printf,
-		OnJWT: func(jwt string) {
-			r.Mask(jwt)
-			errOut.Add(jwt)
-		},
+		OnJWT:     r.Mask,
 	}
 	if h.deps.Now != nil {
 		opts.Now = h.deps.Now

@@ -37,6 +37,10 @@ func New(kind config.Platform, out io.Writer, getenv func(string) string, now fu
 	return &Reporter{kind: kind, getenv: getenv, now: now, out: NewRedactor(out)}
 }
 
+// Stderr returns w wrapped so that every secret registered with Mask, before or after,
+// is replaced there too.
+func (r *Reporter) Stderr(w io.Writer) io.Writer { return r.out.Wrap(w) }
+
 // Kind is the platform the reporter writes for.
 func (r *Reporter) Kind() config.Platform { return r.kind }
 

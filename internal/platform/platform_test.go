@@ -3,6 +3,7 @@ package platform
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -228,5 +229,17 @@ func TestSummary(t *testing.T) {
 	got, _ := os.ReadFile(path)
 	if strings.Contains(string(got), "secret-value") || !strings.Contains(string(got), "leaked *** here") {
 		t.Errorf("summary not redacted:\n%s", got)
+	}
+}
+
+func TestReporter_StderrSharesMasks(t *testing.T) {
+	t.Parallel()
+	var out, errb bytes.Buffer
+	r := New(config.GitLab, &out, env(), fixed)
+	stderr := r.Stderr(&errb)
+	r.Mask("jwt-issued-later")
+	io.WriteString(stderr, "error: bearer jwt-issued-later refused\n")
+	if got := errb.String(); got != "error: bearer *** refused\n" {
+		t.Errorf("stderr = %q", got)
 	}
 }

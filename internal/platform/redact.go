@@ -11,17 +11,26 @@ import (
 // the last line of defence: the program never prints a secret on purpose, but an error
 // from a proxy, a URL or an app's build log might carry one.
 type Redactor struct {
-	w       io.Writer
+	w io.Writer
+	*secrets
+}
+
+// secrets is a list of secrets that several Redactors can share.
+type secrets struct {
 	mu      sync.Mutex
 	secrets []string
 }
 
 // NewRedactor wraps w.
-func NewRedactor(w io.Writer) *Redactor { return &Redactor{w: w} }
+func NewRedactor(w io.Writer) *Redactor { return &Redactor{w: w, secrets: &secrets{}} }
+
+// Wrap returns a Redactor for w that shares r's secrets: one registered later through
+// either is replaced by both.
+func (r *Redactor) Wrap(w io.Writer) *Redactor { return &Redactor{w: w, secrets: r.secrets} }
 
 // Add registers a secret. Short strings are ignored: replacing "a" everywhere would
 // garble the log and protect nothing.
-func (r *Redactor) Add(secret string) {
+func (r *secrets) Add(secret string) {
 	if len(secret) < 6 {
 		return
 	}
@@ -38,7 +47,7 @@ func (r *Redactor) Add(secret string) {
 }
 
 // Redact returns s with every registered secret replaced.
-func (r *Redactor) Redact(s string) string {
+func (r *secrets) Redact(s string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, secret := range r.secrets {
