@@ -189,6 +189,26 @@ func count(w *world, server, method, path string) int {
 	return n
 }
 
+// TestFaults_HangingPollTimesOut: when the status polls hang (each retried within its
+// own call timeout), the wait still ends at the timeout with exit 3, not minutes later
+// with an API error. The timeout here is a real 200 ms: this is the real-time bound behind
+// the fake clock's.
+func TestFaults_HangingPollTimesOut(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	w.fake.AddApp("my-app", fakescalingo.Scenario{Log: sixSteps})
+	w.fake.Inject(fakescalingo.Fault{Method: "GET", Path: "/v1/apps/my-app/deployments/", Block: make(chan struct{}), Times: -1})
+	e := w.env("gitlab", "SCALINGO_TIMEOUT", "200ms")
+	res := w.runWith(t, context.Background(), e, func(o *scalingo.Options) { o.CallTimeout = time.Minute })
+	if res.code != 3 || !strings.Contains(res.stderr, "stopped waiting after 200ms") {
+		t.Fatalf("exit %d, want 3\nstderr:\n%s", res.code, res.stderr)
+	}
+	out := readDotenv(t, w.ws+"/scalingo-deploy.env")
+	if out["SCALINGO_DEPLOYMENT_STATUS"] != "building" {
+		t.Errorf("outputs %v", out)
+	}
+}
+
 // cancelOn is a transport that cancels the run, as SIGTERM would, when a request to
 // path is about to be sent.
 type cancelOn struct {

@@ -72,15 +72,23 @@ type logChunk struct {
 	lines []string
 }
 
+// errWaited is the cause of the wait's own deadline.
+var errWaited = errors.New("the wait ran out")
+
 func (f *follower) run(ctx context.Context) error {
 	f.start = f.Now()
 	f.status = f.dep.Status
 	f.warned = map[string]bool{}
 	f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
 
+	// The timeout is checked against the injected clock after each poll; this deadline
+	// also bounds a poll that hangs (an API call may retry for minutes) in real time.
+	waitCtx, cancelWait := context.WithTimeoutCause(ctx, f.timeout, errWaited)
+	defer cancelWait()
+
 	chunks := make(chan logChunk, 256)
 	statusHint := make(chan string, 16)
-	streamCtx, stopStream := context.WithCancel(ctx)
+	streamCtx, stopStream := context.WithCancel(waitCtx)
 	var wg sync.WaitGroup
 	defer func() {
 		stopStream()
@@ -99,12 +107,11 @@ func (f *follower) run(ctx context.Context) error {
 	tick := f.After(f.PollInterval)
 	for {
 		select {
-		case <-ctx.Done():
-			f.closeGroup()
-			return context.Cause(ctx)
+		case <-waitCtx.Done():
+			return f.stop(ctx)
 		case c := <-chunks:
 			if gap := f.printChunk(c); gap {
-				f.catchUp(ctx)
+				f.catchUp(waitCtx)
 			}
 			continue
 		case <-statusHint:
@@ -113,16 +120,35 @@ func (f *follower) run(ctx context.Context) error {
 		case <-tick:
 			tick = f.After(f.PollInterval)
 		}
-		done, err := f.poll(ctx)
+		done, err := f.poll(waitCtx)
+		if waitCtx.Err() != nil {
+			return f.stop(ctx)
+		}
 		if done || err != nil {
 			return err
 		}
-		if el := f.Now().Sub(f.start); el >= f.timeout {
-			f.catchUp(ctx)
-			f.closeGroup()
-			return &TimeoutError{ID: f.dep.ID, App: f.app, LastStatus: f.status, After: f.timeout}
+		if f.Now().Sub(f.start) >= f.timeout {
+			return f.timedOut(ctx)
 		}
 	}
+}
+
+// stop ends a wait cut short: by the run's cancellation (a signal), or by the timeout.
+func (f *follower) stop(ctx context.Context) error {
+	if ctx.Err() != nil {
+		f.closeGroup()
+		return context.Cause(ctx)
+	}
+	return f.timedOut(ctx)
+}
+
+// timedOut prints the log lines not printed yet and reports the timeout.
+func (f *follower) timedOut(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	f.catchUp(ctx)
+	f.closeGroup()
+	return &TimeoutError{ID: f.dep.ID, App: f.app, LastStatus: f.status, After: f.timeout}
 }
 
 // poll checks the status; done is true once the deployment has ended.
