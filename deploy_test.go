@@ -105,7 +105,7 @@ func TestRun_DeploysFromEachPlatform(t *testing.T) {
 					t.Errorf("workflow commands outside GitHub:\n%s", res.stdout)
 				}
 			}
-			assertNoSecrets(t, w, res, platform == "github")
+			assertNoSecrets(t, w, res, platform == "github", ghOutput, summary)
 			if !strings.Contains(res.stdout, "Fetching source code") {
 				t.Errorf("the build log was not printed:\n%s", res.stdout)
 			}
@@ -115,9 +115,14 @@ func TestRun_DeploysFromEachPlatform(t *testing.T) {
 
 // assertNoSecrets checks that neither the token, nor a JWT, nor a signed query string
 // shows in the output (beyond GitHub's add-mask commands, which are how they get masked).
-func assertNoSecrets(t *testing.T, w *world, res result, github bool) {
+func assertNoSecrets(t *testing.T, w *world, res result, github bool, files ...string) {
 	t.Helper()
 	out := res.stdout + res.stderr
+	files = append(files, filepath.Join(w.ws, "scalingo-deploy.env"))
+	for _, f := range files {
+		data, _ := os.ReadFile(f) // absent is fine
+		out += "\n" + string(data)
+	}
 	var kept []string
 	for _, line := range strings.Split(out, "\n") {
 		if github && strings.HasPrefix(line, "::add-mask::") {
@@ -348,7 +353,7 @@ func TestRun_GitHubFailure(t *testing.T) {
 	if out["status"] != "build-error" || out["deployment-id"] == "" {
 		t.Errorf("outputs %v", out)
 	}
-	assertNoSecrets(t, w, res, true)
+	assertNoSecrets(t, w, res, true, e["GITHUB_OUTPUT"], e["GITHUB_STEP_SUMMARY"])
 }
 
 // TestRun_RegionLookup: a region that is not built in is found through the regions API.

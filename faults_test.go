@@ -102,6 +102,23 @@ func TestFaults(t *testing.T) {
 				t.Errorf("stderr: %s", res.stderr)
 			}
 		}},
+		{name: "deployment POST timed out: looked for, never sent again", code: 1, deployments: 0, callTimeout: 100 * time.Millisecond,
+			faults: []fakescalingo.Fault{{Method: "POST", Path: deployments, Block: make(chan struct{})}},
+			check: func(t *testing.T, w *world, res result) {
+				if n := count(w, "api", "POST", deployments); n != 1 {
+					t.Errorf("the deployment POST was sent %d times, want 1", n)
+				}
+				if !strings.Contains(res.stderr, "may have been created all the same") {
+					t.Errorf("stderr: %s", res.stderr)
+				}
+			}},
+		{name: "status polls refused (404): exit 1, not a wait until the timeout", code: 1, deployments: 1, faults: []fakescalingo.Fault{
+			{Method: "GET", Path: deployments + "/", Status: 404, Times: -1},
+		}, check: func(t *testing.T, w *world, res result) {
+			if n := count(w, "api", "GET", deployments+"/"+w.fake.Deployments("my-app")[0].ID); n != 1 {
+				t.Errorf("%d status polls, want 1", n)
+			}
+		}},
 		{name: "JWT expiring mid-wait is renewed", code: 0, deployments: 1,
 			opts:   fakescalingo.Options{JWTLifetime: 8 * time.Minute},
 			faults: []fakescalingo.Fault{},
@@ -241,7 +258,8 @@ func TestSIGTERM(t *testing.T) {
 		{name: "at the token exchange", method: "POST", path: "/v1/tokens/exchange", message: "no deployment was created"},
 		{name: "at the source", method: "POST", path: "/v1/sources", message: "no deployment was created"},
 		{name: "during the upload", method: "PUT", path: "/", message: "no deployment was created"},
-		{name: "at the deployment POST", method: "POST", path: "/v1/apps/my-app/deployments", message: "no deployment was created"},
+		// The POST is cut off as it is sent: whether it reached the API is not known.
+		{name: "at the deployment POST", method: "POST", path: "/v1/apps/my-app/deployments", message: "a deployment may have been created all the same"},
 		{name: "while waiting", method: "GET", path: "/v1/apps/my-app/deployments/", deployments: 1, message: "was created and goes on at Scalingo", outputsStatus: "queued"},
 	}
 	for _, tt := range tests {
@@ -279,5 +297,27 @@ func TestSIGTERM(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFaults_LostCreationWithoutGitRef: with no git ref anywhere, the run makes one up,
+// so a lost creation is still told apart from anyone else's deployment.
+func TestFaults_LostCreationWithoutGitRef(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	w.fake.AddApp("my-app", fakescalingo.Scenario{})
+	w.fake.Inject(fakescalingo.Fault{Method: "POST", Path: "/v1/apps/my-app/deployments", DropResponse: true})
+	e := w.env("gitlab")
+	delete(e, "CI_COMMIT_SHA")
+	res := w.run(t, context.Background(), e)
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	deps := w.fake.Deployments("my-app")
+	if len(deps) != 1 || deps[0].GitRef == nil || !strings.HasPrefix(*deps[0].GitRef, "deploy-") {
+		t.Fatalf("deployments %+v", deps)
+	}
+	if out := readDotenv(t, w.ws+"/scalingo-deploy.env"); out["SCALINGO_GIT_REF"] != *deps[0].GitRef {
+		t.Errorf("git ref output %q, want %q", out["SCALINGO_GIT_REF"], *deps[0].GitRef)
 	}
 }

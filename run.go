@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h hooks) error {
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
-		// Input errors never hold the token, so no mask is needed yet.
+		// Load keeps the token out of its messages, so no mask is needed yet.
 		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(err.Error()))
 		if p := config.Detect(getenv); p == config.GitHub {
 			platform.New(p, stdout, getenv, nil).Error("invalid input: %s", err)
@@ -111,8 +111,9 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 
 // outcome is what a run produced, for the outputs and the summary.
 type outcome struct {
-	Outputs platform.Outputs
-	Summary platform.Summary
+	Outputs      platform.Outputs
+	Summary      platform.Summary
+	MaybeCreated bool // see deploy.Result
 }
 
 func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (*outcome, error) {
@@ -162,6 +163,7 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	deps.Client, deps.Reporter = client, r
 	res, err := deploy.Run(ctx, cfg, deploy.Archive{Path: arc.Path, Size: arc.Size}, deps)
 	out.Outputs = res.Outputs
+	out.MaybeCreated = res.MaybeCreated
 	out.Summary.DeploymentID = res.Outputs.DeploymentID
 	out.Summary.Status = res.Outputs.Status
 	out.Summary.AppURL = res.Outputs.AppURL
@@ -201,13 +203,13 @@ func describe(r *platform.Reporter, cfg *config.Config, arc *archive.Result) {
 // report prints the run's error once, with what was done so far when that matters.
 func report(r *platform.Reporter, errOut io.Writer, cfg *config.Config, res *outcome, err error) {
 	var sig *signalError
-	if errors.As(err, &sig) {
-		switch {
-		case res != nil && res.Outputs.DeploymentID != "":
-			err = fmt.Errorf("%w: deployment %s was created and goes on at Scalingo (follow it with `scalingo --app %s deployment-follow`)", err, res.Outputs.DeploymentID, cfg.App)
-		default:
-			err = fmt.Errorf("%w: no deployment was created", err)
-		}
+	switch {
+	case errors.As(err, &sig) && res != nil && res.Outputs.DeploymentID != "":
+		err = fmt.Errorf("%w: deployment %s was created and goes on at Scalingo (follow it with `scalingo --app %s deployment-follow`)", err, res.Outputs.DeploymentID, cfg.App)
+	case res != nil && res.MaybeCreated:
+		err = fmt.Errorf("%w\n  a deployment may have been created all the same: check the app's deployments (`scalingo --app %s deployments`) before deploying again", err, cfg.App)
+	case errors.As(err, &sig):
+		err = fmt.Errorf("%w: no deployment was created", err)
 	}
 	if r.Kind() == config.GitHub {
 		r.Error("%s", err.Error())

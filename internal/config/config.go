@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/archive"
 )
 
 // Platform is the CI system the binary runs under.
@@ -35,7 +37,7 @@ const (
 const DefaultAuthURL = "https://auth.scalingo.com"
 
 // DefaultMaxSize is Scalingo's limit on the uncompressed archive (300 MiB).
-const DefaultMaxSize int64 = 314_572_800
+const DefaultMaxSize int64 = archive.DefaultMaxSize
 
 // Regions maps the built-in region names to their API URLs. Other names are looked up
 // through the regions API at run time.
@@ -283,6 +285,13 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 
 	if len(problems) > 0 {
+		// A value echoed in a message could be the token, pasted into another input.
+		if len(c.APIToken) >= 6 {
+			for _, p := range problems {
+				ie := p.(*InputError)
+				ie.Msg = strings.ReplaceAll(ie.Msg, c.APIToken, "***")
+			}
+		}
 		return nil, errors.Join(problems...)
 	}
 	return c, nil

@@ -229,7 +229,9 @@ func TestLoad_Invalid(t *testing.T) {
 		{"token with a newline", nil, []string{"SCALINGO_API_TOKEN", "tk-us\nx", "SCALINGO_APP", "my-app"}, []string{"api-token: contains white space"}},
 		{"unknown flag", []string{"--nope"}, base, []string{"--nope: unknown flag"}},
 		{"flag without value", []string{"--app"}, base, []string{"--app: needs a value"}},
-		{"positional argument", []string{"deploy"}, base, []string{`unexpected "deploy"`}},
+		{"positional argument", []string{"deploy"}, base, []string{"unexpected argument #1"}},
+		{"token pasted as an argument is not echoed", []string{"--wait", "tk-us-pasted-secret"}, base, []string{"unexpected argument #2"}},
+		{"token pasted into another input is not echoed", []string{"--timeout", "tk-us-plain"}, base, []string{`timeout: "***" is not a duration`}},
 		{"several problems at once", nil, []string{"SCALINGO_TIMEOUT", "x", "CI_PROJECT_DIR", "/ws"}, []string{"api-token: missing", "app: missing", "timeout:"}},
 	}
 	for _, tt := range tests {

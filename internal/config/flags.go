@@ -16,14 +16,15 @@ func parseFlags(args []string) (map[string]string, error) {
 	out := map[string]string{}
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
+		// A stray argument is not echoed: it could be a token pasted in the wrong place.
 		if arg == "--" {
-			if rest := args[i+1:]; len(rest) > 0 {
-				return nil, &InputError{Input: "arguments", Msg: fmt.Sprintf("unexpected %q; see --help", rest[0])}
+			if len(args[i+1:]) > 0 {
+				return nil, &InputError{Input: "arguments", Msg: "unexpected argument after --; see --help"}
 			}
 			break
 		}
 		if !strings.HasPrefix(arg, "-") || arg == "-" {
-			return nil, &InputError{Input: "arguments", Msg: fmt.Sprintf("unexpected %q; inputs are flags like --app my-app (see --help)", arg)}
+			return nil, &InputError{Input: "arguments", Msg: fmt.Sprintf("unexpected argument #%d; inputs are flags like --app my-app (see --help)", i+1)}
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
 		k, ok := known[name]

@@ -4,9 +4,9 @@ package deploy
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -45,6 +45,9 @@ type Result struct {
 	Outputs platform.Outputs
 	// LogTail is the end of the build log, for the summary of a failed deployment.
 	LogTail string
+	// MaybeCreated is set when the run failed after sending a deployment creation whose
+	// outcome it could not learn: a deployment may exist that the outputs do not name.
+	MaybeCreated bool
 }
 
 // FailedError is a deployment that ended with a failing status (exit code 1).
@@ -71,18 +74,28 @@ func (e *TimeoutError) Error() string {
 // when it returns an error.
 func Run(ctx context.Context, cfg *config.Config, arc Archive, d Deps) (*Result, error) {
 	d.defaults()
-	res := &Result{Outputs: platform.Outputs{ArchiveSize: arc.Size, GitRef: cfg.GitRef}}
 	c, r := d.Client, d.Reporter
+	gitRef := cfg.GitRef
+	if gitRef == "" {
+		// A ref of our own names this run's deployment: Scalingo shows it as the version,
+		// and it tells our deployment apart should the answer to its creation be lost.
+		gitRef = newGitRef(d.Now())
+		r.Printf("No git ref given nor found in the CI environment: using %s.", gitRef)
+	}
+	res := &Result{Outputs: platform.Outputs{ArchiveSize: arc.Size, GitRef: gitRef}}
 
-	if err := c.Authenticate(ctx); err != nil {
+	// Everything before the wait is bounded too, with room for the upload.
+	prepCtx, cancel := context.WithTimeout(ctx, cfg.Timeout+scalingo.UploadTimeout(arc.Size))
+	defer cancel()
+	if err := c.Authenticate(prepCtx); err != nil {
 		return res, err
 	}
 	if c.APIURL() == "" {
-		if err := c.ResolveRegion(ctx, cfg.Region); err != nil {
+		if err := c.ResolveRegion(prepCtx, cfg.Region); err != nil {
 			return res, err
 		}
 	}
-	app, err := c.App(ctx, cfg.App)
+	app, err := c.App(prepCtx, cfg.App)
 	if err != nil {
 		return res, fmt.Errorf("find app %s: %w", cfg.App, err)
 	}
@@ -90,13 +103,17 @@ func Run(ctx context.Context, cfg *config.Config, arc Archive, d Deps) (*Result,
 
 	// The deployments that exist before ours: if the answer to our creation is lost,
 	// the new one among the listed is ours (see create).
-	before, err := c.Deployments(ctx, cfg.App, 20)
+	before, err := c.Deployments(prepCtx, cfg.App, 20)
 	if err != nil {
 		return res, fmt.Errorf("list the deployments of %s: %w", cfg.App, err)
 	}
 
-	dep, err := d.create(ctx, cfg, arc, before)
+	dep, maybe, err := d.create(prepCtx, cfg.App, gitRef, arc, before)
 	if err != nil {
+		res.MaybeCreated = maybe
+		if ctx.Err() != nil {
+			return res, context.Cause(ctx)
+		}
 		return res, err
 	}
 	res.Outputs.DeploymentID = dep.ID
@@ -137,43 +154,88 @@ const maxSources = 3
 
 // create uploads the archive and creates one deployment of it. Creating a deployment is
 // not idempotent: when its answer is lost or is a server error, the deployment may exist
-// all the same, so the app's deployments are listed and a new one with our git_ref is
-// adopted before anything is created again. A run never creates two deployments.
-func (d *Deps) create(ctx context.Context, cfg *config.Config, arc Archive, before []scalingo.Deployment) (*scalingo.Deployment, error) {
+// all the same, so the app's deployments are listed (a few times, as the API may still be
+// at work on it) and a new one with our git_ref is adopted before anything is created
+// again. maybe reports, with an error, that a deployment may have been created all the
+// same.
+func (d *Deps) create(ctx context.Context, app, gitRef string, arc Archive, before []scalingo.Deployment) (dep *scalingo.Deployment, maybe bool, err error) {
 	c, r := d.Client, d.Reporter
 	var src *scalingo.Source
 	for attempt := 1; ; attempt++ {
 		if src == nil || c.Expired(src) {
-			var err error
 			if src, err = d.upload(ctx, arc); err != nil {
-				return nil, err
+				return nil, maybe, err
 			}
 		}
-		dep, err := c.CreateDeployment(ctx, cfg.App, src.DownloadURL, cfg.GitRef)
+		dep, err := c.CreateDeployment(ctx, app, src.DownloadURL, gitRef)
 		if err == nil {
-			return dep, nil
+			return dep, false, nil
 		}
-		if !ambiguous(err) || attempt >= 4 || ctx.Err() != nil {
-			return nil, fmt.Errorf("create the deployment: %w", err)
-		}
-		r.Printf("Creating the deployment failed (%v); checking whether it was created all the same.", err)
-		dep, lerr := d.adopt(ctx, cfg, before)
-		if lerr != nil {
-			// Creating again without knowing could make a second deployment.
-			return nil, fmt.Errorf("create the deployment: %w; then could not list the deployments to tell whether it was created (check the app's deployments before deploying again): %w", err, lerr)
-		}
-		if dep != nil {
-			r.Printf("Deployment %s was created; following it.", dep.ID)
-			return dep, nil
+		if ctx.Err() != nil {
+			return nil, true, fmt.Errorf("create the deployment: %w", err)
 		}
 		var apiErr *scalingo.APIError
-		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests {
-			select {
-			case <-ctx.Done():
-				return nil, context.Cause(ctx)
-			case <-d.After(max(apiErr.RetryAfter, 5*time.Second)):
+		isAPI := errors.As(err, &apiErr)
+		switch {
+		case isAPI && apiErr.StatusCode == http.StatusTooManyRequests, notSent(err):
+			// Refused before any work: safe to send again, after a pause.
+			if attempt >= maxCreates {
+				return nil, maybe, fmt.Errorf("create the deployment: %w", err)
+			}
+			wait := 5 * time.Second
+			if isAPI {
+				wait = max(apiErr.RetryAfter, wait)
+			}
+			r.Printf("Creating the deployment failed (%v); trying again in %s.", err, wait)
+			if err := d.sleep(ctx, wait); err != nil {
+				return nil, maybe, err
+			}
+			continue
+		case isAPI && apiErr.StatusCode < 500:
+			return nil, maybe, fmt.Errorf("create the deployment: %w", err)
+		}
+		// A lost answer or a server error: the deployment may exist.
+		maybe = true
+		r.Printf("Creating the deployment failed (%v); checking whether it was created all the same.", err)
+		for look := 1; ; look++ {
+			found, lerr := d.adopt(ctx, app, gitRef, before)
+			if lerr != nil {
+				// Creating again without knowing could make a second deployment.
+				return nil, true, fmt.Errorf("create the deployment: %w; then could not list the deployments to tell whether it was created (check the app's deployments before deploying again): %w", err, lerr)
+			}
+			if found != nil {
+				r.Printf("Deployment %s was created; following it.", found.ID)
+				return found, false, nil
+			}
+			if look >= adoptLooks {
+				break
+			}
+			if err := d.sleep(ctx, d.PollInterval); err != nil {
+				return nil, true, err
 			}
 		}
+		if attempt >= maxCreates || timedOut(err) {
+			// After a timeout the API may still be at work on our request: sending another
+			// could make a second deployment.
+			return nil, true, fmt.Errorf("create the deployment: %w", err)
+		}
+		r.Printf("No deployment was created; creating it again.")
+	}
+}
+
+// maxCreates bounds the deployment POSTs of a run; adoptLooks, how many times the
+// deployments are listed, PollInterval apart, before a lost creation is taken as not done.
+const (
+	maxCreates = 4
+	adoptLooks = 3
+)
+
+func (d *Deps) sleep(ctx context.Context, wait time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-d.After(wait):
+		return nil
 	}
 }
 
@@ -200,38 +262,42 @@ func (d *Deps) upload(ctx context.Context, arc Archive) (*scalingo.Source, error
 }
 
 // adopt finds the deployment our lost request created: one that was not there before,
-// and carries our git_ref when we sent one.
-// It is nil, with no error, when no such deployment exists.
-func (d *Deps) adopt(ctx context.Context, cfg *config.Config, before []scalingo.Deployment) (*scalingo.Deployment, error) {
-	now, err := d.Client.Deployments(ctx, cfg.App, 20)
+// with our git_ref (unique to the run when we made it up). It is nil, with no error, when
+// there is none.
+func (d *Deps) adopt(ctx context.Context, app, gitRef string, before []scalingo.Deployment) (*scalingo.Deployment, error) {
+	now, err := d.Client.Deployments(ctx, app, 20)
 	if err != nil {
 		return nil, err
 	}
 	for i := range now {
 		dep := &now[i]
 		known := slices.ContainsFunc(before, func(b scalingo.Deployment) bool { return b.ID == dep.ID })
-		if !known && (cfg.GitRef == "" || dep.GitRef == cfg.GitRef) {
+		if !known && dep.GitRef == gitRef {
 			return dep, nil
 		}
 	}
 	return nil, nil
 }
 
-// ambiguous tells whether a failed creation may have created the deployment all the
-// same: the request may have reached the API (a transport error, a server error), or was
-// refused in a way that asks to come back later (429).
-func ambiguous(err error) bool {
-	var apiErr *scalingo.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.StatusCode == http.StatusTooManyRequests || apiErr.StatusCode >= 500
-	}
-	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || isTransport(err)
+// notSent tells whether a request failed before it could reach the API: then it
+// certainly created nothing.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
-func isTransport(err error) bool {
-	var ue *url.Error
-	return errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+// timedOut tells whether a request was given up on while the API may still be at work.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// newGitRef makes a git_ref for a run that has none: a timestamp, for people, and a
+// random suffix, so that two runs in the same second differ.
+func newGitRef(now time.Time) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return fmt.Sprintf("deploy-%s-%x", now.UTC().Format("20060102T150405Z"), b)
 }
 
 // querySecret is the part of a signed URL that authorises: its query string.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -66,9 +67,11 @@ type follower struct {
 	streamFailed atomic.Bool
 }
 
+// logChunk is log lines from the stream. The stream replays the log on each connection,
+// and each "log" event holds whole lines (the fake and the official CLI treat an event as
+// a line), so lines are counted per connection from the start of the log.
 type logChunk struct {
-	conn  int // which connection of the stream delivered it
-	first int // index, in that connection's count, of the chunk's first line
+	first int // index, in its connection's count, of the chunk's first line
 	lines []string
 }
 
@@ -158,6 +161,11 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 		if ctx.Err() != nil {
 			return true, context.Cause(ctx)
 		}
+		var apiErr *scalingo.APIError
+		if errors.As(err, &apiErr) && apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusTooManyRequests {
+			// Refused (gone, or no longer allowed): asking again will not change it.
+			return true, fmt.Errorf("check deployment %s: %w", f.dep.ID, err)
+		}
 		// The client has retried already; one failed poll is not a verdict.
 		f.Reporter.Warning("could not check deployment %s: %v", f.dep.ID, err)
 		return false, nil
@@ -165,8 +173,8 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	if dep.Links.Output != "" {
 		f.dep.Links.Output = dep.Links.Output
 	}
-	if !f.streamUp.Load() {
-		f.catchUp(ctx)
+	if !f.streamUp.Load() && !Terminal(dep.Status) {
+		f.catchUp(ctx) // a terminal status catches up below
 	}
 	if dep.Status != f.status {
 		f.status = dep.Status
@@ -271,8 +279,8 @@ func splitLines(text string) []string {
 // run ends; while the stream is down, the poller reads links.output instead.
 func (f *follower) stream(ctx context.Context, chunks chan<- logChunk, statusHint chan<- string) {
 	backoff := time.Second
-	for conn := 0; ; conn++ {
-		err := f.streamOnce(ctx, conn, chunks, statusHint)
+	for {
+		err := f.streamOnce(ctx, chunks, statusHint)
 		f.streamUp.Store(false)
 		if ctx.Err() != nil {
 			return
@@ -289,7 +297,11 @@ func (f *follower) stream(ctx context.Context, chunks chan<- logChunk, statusHin
 	}
 }
 
-func (f *follower) streamOnce(ctx context.Context, conn int, chunks chan<- logChunk, statusHint chan<- string) error {
+// streamIdle is how long the stream may stay silent (the API pings every 30 s) before it
+// is taken as stalled and reopened.
+const streamIdle = 2 * time.Minute
+
+func (f *follower) streamOnce(ctx context.Context, chunks chan<- logChunk, statusHint chan<- string) error {
 	s, err := f.Client.Stream(ctx, f.streamURL)
 	if err != nil {
 		return err
@@ -297,7 +309,9 @@ func (f *follower) streamOnce(ctx context.Context, conn int, chunks chan<- logCh
 	defer s.Close()
 	count := 0
 	for {
-		ev, err := s.Next(ctx)
+		readCtx, cancel := context.WithTimeout(ctx, streamIdle)
+		ev, err := s.Next(readCtx)
+		cancel()
 		if err != nil {
 			return err
 		}
@@ -312,7 +326,7 @@ func (f *follower) streamOnce(ctx context.Context, conn int, chunks chan<- logCh
 		case "log":
 			lines := splitLines(ev.Content)
 			select {
-			case chunks <- logChunk{conn: conn, first: count, lines: lines}:
+			case chunks <- logChunk{first: count, lines: lines}:
 			case <-ctx.Done():
 				return ctx.Err()
 			}

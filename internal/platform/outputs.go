@@ -46,11 +46,11 @@ func (r *Reporter) WriteOutputs(o Outputs, file string) error {
 		errs = append(errs, r.githubOutputs(o))
 	}
 	if file != "" {
-		errs = append(errs, writeDotenv(file, o, os.O_CREATE|os.O_TRUNC|os.O_WRONLY))
+		errs = append(errs, r.writeDotenv(file, o, os.O_CREATE|os.O_TRUNC|os.O_WRONLY))
 	}
 	if r.kind == config.Drone {
 		if f := r.getenv("DRONE_OUTPUT"); f != "" {
-			errs = append(errs, writeDotenv(f, o, os.O_CREATE|os.O_APPEND|os.O_WRONLY))
+			errs = append(errs, r.writeDotenv(f, o, os.O_CREATE|os.O_APPEND|os.O_WRONLY))
 		}
 	}
 	return errors.Join(errs...)
@@ -76,10 +76,10 @@ func (r *Reporter) githubOutputs(o Outputs) (err error) {
 	return nil
 }
 
-func writeDotenv(path string, o Outputs, flag int) error {
+func (r *Reporter) writeDotenv(path string, o Outputs, flag int) error {
 	var b strings.Builder
 	for _, p := range o.pairs() {
-		if v := dotenvValue(p[2]); v != "" {
+		if v := dotenvValue(r.out.Redact(p[2])); v != "" {
 			fmt.Fprintf(&b, "%s=%s\n", p[1], v)
 		}
 	}

@@ -10,6 +10,7 @@ package scalingo
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -61,9 +62,12 @@ type Client struct {
 	api     *http.Client // API calls: bounded per call
 	storage *http.Client // uploads: no Authorization, no automatic redirects
 
-	mu     sync.Mutex
-	jwt    string
-	jwtExp time.Time
+	ws *http.Client // the WebSocket handshake: HTTP/1.1 only
+
+	exchange sync.Mutex // held during a token exchange
+	mu       sync.Mutex // guards what follows
+	jwt      string
+	jwtExp   time.Time
 }
 
 // New returns a Client. It sends no request.
@@ -110,6 +114,13 @@ func New(opts Options) (*Client, error) {
 		transport = newTransport(opts.Getenv)
 	}
 	c.api = &http.Client{Transport: transport}
+	c.ws = c.api
+	if t, ok := transport.(*http.Transport); ok {
+		t = t.Clone()
+		t.ForceAttemptHTTP2 = false
+		t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
+		c.ws = &http.Client{Transport: t}
+	}
 	c.storage = &http.Client{
 		Transport: transport,
 		// Go would turn a redirected PUT into a GET (301/302) and report the GET's 200:
@@ -166,6 +177,7 @@ func firstEnv(getenv func(string) string, keys ...string) string {
 func (c *Client) Close() {
 	c.api.CloseIdleConnections()
 	c.storage.CloseIdleConnections()
+	c.ws.CloseIdleConnections()
 }
 
 // SetAPIURL points the client at a region's API once it is known (see Regions).
@@ -436,19 +448,20 @@ func sleep(ctx context.Context, d time.Duration) error {
 // bearer returns a JWT valid for at least five more minutes, exchanging the API token
 // when needed. Deployments can outlast a JWT (one hour), so it is checked on every call.
 func (c *Client) bearer(ctx context.Context) (string, error) {
+	// One exchange at a time: the poller and the log stream may both need a token.
+	c.exchange.Lock()
+	defer c.exchange.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.jwt != "" && c.jwtExp.Sub(c.opts.Now()) > 5*time.Minute {
-		return c.jwt, nil
+	jwt, exp := c.jwt, c.jwtExp
+	c.mu.Unlock()
+	if jwt != "" && exp.Sub(c.opts.Now()) > 5*time.Minute {
+		return jwt, nil
 	}
 	var res struct {
 		Token string `json:"token"`
 	}
 	cl := call{method: http.MethodPost, base: c.authURL, path: "/v1/tokens/exchange", body: struct{}{}, auth: "basic", idempotent: true}
-	c.mu.Unlock()
-	err := c.do(ctx, cl, &res)
-	c.mu.Lock()
-	if err != nil {
+	if err := c.do(ctx, cl, &res); err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized {
 			apiErr.Hint = "the API token was refused: check that it is a valid, unrevoked token (dashboard → Account → API tokens)"
@@ -459,6 +472,8 @@ func (c *Client) bearer(ctx context.Context) (string, error) {
 		return "", errors.New("exchange the API token: the answer holds no token")
 	}
 	c.opts.OnJWT(res.Token)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.jwt = res.Token
 	c.jwtExp = jwtExpiry(res.Token, c.opts.Now())
 	return c.jwt, nil

@@ -2,6 +2,7 @@ package scalingo
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -165,10 +166,28 @@ func Redact(u string) string {
 	return p.String()
 }
 
-// redactErr rewrites the URL inside a *url.Error, which otherwise prints the full URL.
+// redactErr returns err with every URL inside it stripped of its query: a *url.Error
+// prints the full URL, also when wrapped (the WebSocket library wraps one). The result
+// still unwraps to err for errors.Is and errors.As.
 func redactErr(err error) error {
-	if ue, ok := err.(*url.Error); ok {
-		return &url.Error{Op: ue.Op, URL: Redact(ue.URL), Err: ue.Err}
+	var ue *url.Error
+	if err == nil || !errors.As(err, &ue) {
+		return err
 	}
-	return err
+	msg := err.Error()
+	if red := Redact(ue.URL); red != ue.URL {
+		msg = strings.ReplaceAll(msg, ue.URL, red)
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
 }
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

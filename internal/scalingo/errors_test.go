@@ -1,6 +1,8 @@
 package scalingo
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -78,9 +80,15 @@ func TestRedact(t *testing.T) {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	err := redactErr(&url.Error{Op: "Put", URL: "https://h/k?X-Amz-Signature=s3cr3t", Err: http.ErrHandlerTimeout})
-	if strings.Contains(err.Error(), "s3cr3t") {
-		t.Errorf("redactErr kept the query: %v", err)
+	inner := &url.Error{Op: "Put", URL: "https://h/k?X-Amz-Signature=s3cr3t", Err: http.ErrHandlerTimeout}
+	for _, err := range []error{inner, fmt.Errorf("failed to WebSocket dial: %w", inner)} {
+		red := redactErr(err)
+		if strings.Contains(red.Error(), "s3cr3t") || !strings.Contains(red.Error(), "https://h/k?[redacted]") {
+			t.Errorf("redactErr(%v) = %v", err, red)
+		}
+		if !errors.Is(red, http.ErrHandlerTimeout) {
+			t.Errorf("redactErr(%v) no longer unwraps", err)
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package scalingo
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,16 +35,8 @@ func (c *Client) Stream(ctx context.Context, rawURL string) (*Stream, error) {
 	}
 	dialCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	hc := c.api
-	if t, ok := hc.Transport.(*http.Transport); ok {
-		// The WebSocket handshake is HTTP/1.1 only.
-		t = t.Clone()
-		t.ForceAttemptHTTP2 = false
-		t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
-		hc = &http.Client{Transport: t}
-	}
 	conn, resp, err := websocket.Dial(dialCtx, rawURL, &websocket.DialOptions{
-		HTTPClient: hc,
+		HTTPClient: c.ws,
 		HTTPHeader: http.Header{"User-Agent": {c.opts.UserAgent}},
 	})
 	if err != nil {
@@ -65,55 +56,52 @@ func (c *Client) Stream(ctx context.Context, rawURL string) (*Stream, error) {
 
 // Next waits for the next event. A refused authentication shows here, as a close.
 func (s *Stream) Next(ctx context.Context) (Event, error) {
-	for {
-		var msg struct {
-			ID   string          `json:"id"`
-			Type string          `json:"type"`
-			Data json.RawMessage `json:"data"`
-		}
-		if err := wsjson.Read(ctx, s.conn, &msg); err != nil {
-			if websocket.CloseStatus(err) == websocket.StatusPolicyViolation {
-				return Event{}, fmt.Errorf("the log stream refused the token: %w", err)
-			}
-			if _, ok := err.(*json.SyntaxError); ok {
-				continue // a malformed frame is skipped, not fatal
-			}
-			return Event{}, err
-		}
-		ev := Event{Type: msg.Type, ID: msg.ID}
-		switch msg.Type {
-		case "log":
-			var d struct {
-				Content string `json:"content"`
-			}
-			json.Unmarshal(msg.Data, &d)
-			ev.Content = d.Content
-		case "status":
-			var d struct {
-				Status string `json:"status"` // the CLI's tag is "Status": JSON matches either case
-			}
-			json.Unmarshal(msg.Data, &d)
-			ev.Status = d.Status
-		case "new":
-			// The docs send {"deployment":"<id>"}; the API sends the whole deployment.
-			var d struct {
-				Deployment json.RawMessage `json:"deployment"`
-			}
-			json.Unmarshal(msg.Data, &d)
-			var id string
-			if json.Unmarshal(d.Deployment, &id) != nil {
-				var obj struct {
-					ID string `json:"id"`
-				}
-				json.Unmarshal(d.Deployment, &obj)
-				id = obj.ID
-			}
-			if ev.ID == "" {
-				ev.ID = strings.TrimSpace(id)
-			}
-		}
-		return ev, nil
+	var msg struct {
+		ID   string          `json:"id"`
+		Type string          `json:"type"`
+		Data json.RawMessage `json:"data"`
 	}
+	if err := wsjson.Read(ctx, s.conn, &msg); err != nil {
+		if websocket.CloseStatus(err) == websocket.StatusPolicyViolation {
+			return Event{}, fmt.Errorf("the log stream refused the token: %w", err)
+		}
+		// A malformed frame also ends here: wsjson closes the connection on it, and the
+		// caller reconnects.
+		return Event{}, redactErr(err)
+	}
+	ev := Event{Type: msg.Type, ID: msg.ID}
+	switch msg.Type {
+	case "log":
+		var d struct {
+			Content string `json:"content"`
+		}
+		json.Unmarshal(msg.Data, &d)
+		ev.Content = d.Content
+	case "status":
+		var d struct {
+			Status string `json:"status"` // the CLI's tag is "Status": JSON matches either case
+		}
+		json.Unmarshal(msg.Data, &d)
+		ev.Status = d.Status
+	case "new":
+		// The docs send {"deployment":"<id>"}; the API sends the whole deployment.
+		var d struct {
+			Deployment json.RawMessage `json:"deployment"`
+		}
+		json.Unmarshal(msg.Data, &d)
+		var id string
+		if json.Unmarshal(d.Deployment, &id) != nil {
+			var obj struct {
+				ID string `json:"id"`
+			}
+			json.Unmarshal(d.Deployment, &obj)
+			id = obj.ID
+		}
+		if ev.ID == "" {
+			ev.ID = strings.TrimSpace(id)
+		}
+	}
+	return ev, nil
 }
 
 // Close closes the stream.

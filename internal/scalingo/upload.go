@@ -42,6 +42,12 @@ func (e *UploadError) Error() string {
 	return s
 }
 
+// UploadTimeout bounds the upload of size bytes by its size rather than by a fixed cut:
+// two minutes plus a second per 256 KiB, i.e. a floor of 256 KiB/s.
+func UploadTimeout(size int64) time.Duration {
+	return 2*time.Minute + time.Duration(size/(256<<10))*time.Second
+}
+
 // Expired reports whether src's URLs are expired or too close to expiring to use.
 func (c *Client) Expired(src *Source) bool {
 	return c.opts.Now().Sub(src.CreatedAt) > SourceTTL-sourceMargin
@@ -59,9 +65,7 @@ func (c *Client) Upload(ctx context.Context, src *Source, path string) error {
 		return fmt.Errorf("read the archive: %w", err)
 	}
 	size := st.Size()
-	// The upload is bounded by its size rather than by a fixed cut: two minutes plus a
-	// second per 256 KiB, i.e. a floor of 256 KiB/s.
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute+time.Duration(size/(256<<10))*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, UploadTimeout(size))
 	defer cancel()
 
 	const attempts = 4
