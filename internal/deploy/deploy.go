@@ -158,11 +158,13 @@ const maxSources = 3
 // at work on it) and a new one with our git_ref is adopted before anything is created
 // again. maybe reports, with an error, that a deployment may have been created all the
 // same.
-func (d *Deps) create(ctx context.Context, app, gitRef string, arc Archive, before []scalingo.Deployment) (dep *scalingo.Deployment, maybe bool, err error) {
+func (d *Deps) create(ctx context.Context, app, gitRef string, arc Archive, before []scalingo.Deployment) (*scalingo.Deployment, bool, error) {
 	c, r := d.Client, d.Reporter
 	var src *scalingo.Source
+	maybe := false
 	for attempt := 1; ; attempt++ {
 		if src == nil || c.Expired(src) {
+			var err error
 			if src, err = d.upload(ctx, arc); err != nil {
 				return nil, maybe, err
 			}
