@@ -92,16 +92,21 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		err = cause
 	}
 	if res != nil {
-		res.Summary.Duration = now().Sub(start)
 		if werr := r.WriteOutputs(res.Outputs, cfg.OutputFile); werr != nil {
 			err = errors.Join(err, werr)
 		}
-		if res.Outputs.DeploymentID != "" || err != nil {
-			if serr := r.WriteSummary(res.Summary); serr != nil {
+		o := res.Outputs
+		sum := platform.Summary{App: cfg.App, Region: cfg.Region, DeploymentID: o.DeploymentID, GitRef: o.GitRef,
+			Status: o.Status, Duration: now().Sub(start), ArchiveSize: o.ArchiveSize, AppURL: o.AppURL}
+		if err != nil {
+			sum.LogTail = res.LogTail
+		}
+		if o.DeploymentID != "" || err != nil {
+			if serr := r.WriteSummary(sum); serr != nil {
 				err = errors.Join(err, serr)
 			}
 		}
-		r.Printf("%s", res.Summary.Line())
+		r.Printf("%s", sum.Line())
 	}
 	if err != nil {
 		report(r, errOut, cfg, res, err)
@@ -109,17 +114,9 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	return err
 }
 
-// outcome is what a run produced, for the outputs and the summary.
-type outcome struct {
-	Outputs      platform.Outputs
-	Summary      platform.Summary
-	MaybeCreated bool // see deploy.Result
-}
-
-func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (*outcome, error) {
-	sum := platform.Summary{App: cfg.App, Region: cfg.Region, GitRef: cfg.GitRef}
-	out := &outcome{Summary: sum}
-
+// deployRun builds the archive and, unless this is a dry run, deploys it. A nil result
+// means that nothing reached Scalingo, so there are no outputs to write.
+func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (*deploy.Result, error) {
 	arc, err := archive.Build(ctx, archive.Options{
 		Path:            cfg.Path,
 		Exclude:         cfg.Exclude,
@@ -136,8 +133,6 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	if cfg.DryRun {
 		return nil, nil
 	}
-	out.Outputs.ArchiveSize = arc.Size
-	out.Summary.ArchiveSize = arc.Size
 
 	opts := scalingo.Options{
 		APIURL:    cfg.APIURL,
@@ -156,22 +151,12 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	}
 	client, err := scalingo.New(opts)
 	if err != nil {
-		return out, err
+		return nil, err
 	}
 	defer client.Close()
 	deps := h.deps
 	deps.Client, deps.Reporter = client, r
-	res, err := deploy.Run(ctx, cfg, deploy.Archive{Path: arc.Path, Size: arc.Size}, deps)
-	out.Outputs = res.Outputs
-	out.MaybeCreated = res.MaybeCreated
-	out.Summary.DeploymentID = res.Outputs.DeploymentID
-	out.Summary.Status = res.Outputs.Status
-	out.Summary.AppURL = res.Outputs.AppURL
-	out.Summary.GitRef = res.Outputs.GitRef
-	if err != nil {
-		out.Summary.LogTail = res.LogTail
-	}
-	return out, err
+	return deploy.Run(ctx, cfg, deploy.Archive{Path: arc.Path, Size: arc.Size}, deps)
 }
 
 // describe prints what the archive holds; with dry-run, in detail.
@@ -201,7 +186,7 @@ func describe(r *platform.Reporter, cfg *config.Config, arc *archive.Result) {
 }
 
 // report prints the run's error once, with what was done so far when that matters.
-func report(r *platform.Reporter, errOut io.Writer, cfg *config.Config, res *outcome, err error) {
+func report(r *platform.Reporter, errOut io.Writer, cfg *config.Config, res *deploy.Result, err error) {
 	var sig *signalError
 	switch {
 	case errors.As(err, &sig) && res != nil && res.Outputs.DeploymentID != "":
