@@ -59,6 +59,13 @@ func (s *Server) fetchSource(sourceURL string) *Archive {
 	}
 	plain := &countingReader{r: gz, limit: s.opts.MaxArchiveSize}
 	tooHeavy := fmt.Sprintf("%sfail to handle tgz: The archive is too heavy (more than %d bytes)", fetchPrefix, s.opts.MaxArchiveSize)
+	// tgzError is what Scalingo's builder says of an archive it cannot read.
+	tgzError := func(err error) string {
+		if errors.Is(err, errTooHeavy) {
+			return tooHeavy
+		}
+		return fetchPrefix + "fail to handle tgz: " + err.Error()
+	}
 	tr := tar.NewReader(plain)
 	for {
 		h, err := tr.Next()
@@ -66,11 +73,7 @@ func (s *Server) fetchSource(sourceURL string) *Archive {
 			break
 		}
 		if err != nil {
-			if errors.Is(err, errTooHeavy) {
-				a.Err = tooHeavy
-			} else {
-				a.Err = fetchPrefix + "fail to handle tgz: " + err.Error()
-			}
+			a.Err = tgzError(err)
 			return a
 		}
 		e := Entry{Name: h.Name, Typeflag: h.Typeflag, Mode: h.FileInfo().Mode(), Size: h.Size, Linkname: h.Linkname}
@@ -80,11 +83,7 @@ func (s *Server) fetchSource(sourceURL string) *Archive {
 			_, err = io.Copy(io.Discard, tr)
 		}
 		if err != nil {
-			if errors.Is(err, errTooHeavy) {
-				a.Err = tooHeavy
-			} else {
-				a.Err = fetchPrefix + "fail to handle tgz: " + err.Error()
-			}
+			a.Err = tgzError(err)
 			return a
 		}
 		a.Entries = append(a.Entries, e)
