@@ -1,0 +1,50 @@
+package clock
+
+import (
+	"testing"
+	"time"
+)
+
+func TestFake(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f := NewFake(start)
+	late := f.After(2 * time.Second)
+	early := f.After(time.Second)
+	select {
+	case <-f.After(0):
+	default:
+		t.Fatal("After(0) did not fire at once")
+	}
+	done := make(chan struct{})
+	go func() { f.BlockUntil(2); close(done) }()
+	<-done
+	f.Advance(999 * time.Millisecond)
+	select {
+	case <-early:
+		t.Fatal("fired before it was due")
+	default:
+	}
+	f.Advance(time.Millisecond)
+	if got := <-early; !got.Equal(start.Add(time.Second)) {
+		t.Errorf("early fired at %v", got)
+	}
+	if n := f.Waiters(); n != 1 {
+		t.Errorf("%d waiters, want 1", n)
+	}
+	f.Advance(time.Hour)
+	if got := <-late; !got.Equal(start.Add(time.Hour + time.Second)) {
+		t.Errorf("late fired at %v", got)
+	}
+	if !f.Now().Equal(start.Add(time.Hour + time.Second)) {
+		t.Errorf("Now = %v", f.Now())
+	}
+}
+
+func TestReal(t *testing.T) {
+	t.Parallel()
+	if d := time.Since(Real.Now()); d < 0 || d > time.Minute {
+		t.Errorf("Real.Now is %v away", d)
+	}
+	<-Real.After(0)
+}
