@@ -176,24 +176,30 @@ func (d *Deps) create(ctx context.Context, app, gitRef string, arc Archive, befo
 		if ctx.Err() != nil {
 			return nil, true, fmt.Errorf("create the deployment: %w", err)
 		}
+		// The client's policy says what may be tried again and how long to wait; what
+		// is decided here is whether the failed POST may have created the deployment.
+		pol := c.Policy()
 		var apiErr *scalingo.APIError
+		var urlErr *url.Error
 		isAPI := errors.As(err, &apiErr)
 		switch {
+		case !isAPI && errors.As(err, &urlErr) && !pol.Retryable(err):
+			// An untrusted certificate, a bad URL or port: the request never reached the
+			// API, and sending it again cannot mend that.
+			return nil, maybe, fmt.Errorf("create the deployment: %w", err)
 		case isAPI && apiErr.StatusCode == http.StatusTooManyRequests, notSent(err):
 			// Refused before any work: safe to send again, after a pause.
 			if attempt >= maxCreates {
 				return nil, maybe, fmt.Errorf("create the deployment: %w", err)
 			}
-			wait := 5 * time.Second
-			if isAPI {
-				wait = max(apiErr.RetryAfter, wait)
-			}
-			r.Printf("Creating the deployment failed (%v); trying again in %s.", err, wait)
+			wait := pol.Wait(attempt, err)
+			r.Printf("Creating the deployment failed (%v); trying again in %s.", err, wait.Round(time.Millisecond))
 			if err := d.sleep(ctx, wait); err != nil {
 				return nil, maybe, err
 			}
 			continue
-		case isAPI && apiErr.StatusCode < 500:
+		case isAPI && !pol.Retryable(err):
+			// A 4xx (or 501): refused, nothing created.
 			return nil, maybe, fmt.Errorf("create the deployment: %w", err)
 		}
 		// A lost answer or a server error: the deployment may exist.

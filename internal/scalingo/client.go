@@ -4,7 +4,9 @@
 // It follows the API as it really behaves (see shared/docs/scalingo-api.md): the API
 // token is exchanged for a bearer JWT that is renewed before it expires; responses are
 // rooted objects; errors come in several shapes, 429s in plain text. Idempotent calls are
-// retried with capped exponential backoff; creating a deployment is not (see deploy).
+// retried as one Policy says; creating a deployment is not (see deploy). Every API
+// request spends one shared budget (Limiter); clients of several regions share one
+// session (ForRegion).
 package scalingo
 
 import (
@@ -16,14 +18,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"golang.org/x/net/http/httpproxy"
 )
 
@@ -36,8 +39,12 @@ type Options struct {
 	UserAgent string
 	// Getenv reads HTTPS_PROXY, HTTP_PROXY and NO_PROXY; nil means no proxy.
 	Getenv func(string) string
-	// Now and Sleep are the clock; tests replace them so that nothing waits for real.
-	Now   func() time.Time
+	// Clock is the client's one clock: backoff, the request budget, the JWT's and the
+	// sources' expiry. nil means clock.Real.
+	Clock clock.Clock
+	// Deprecated: set Clock. Read only when Clock is nil, for callers not yet moved.
+	Now func() time.Time
+	// Deprecated: set Clock. Read only when Clock is nil, for callers not yet moved.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Logf receives one line per retry.
 	Logf func(format string, args ...any)
@@ -46,18 +53,26 @@ type Options struct {
 	OnJWT func(jwt string)
 	// Transport replaces the HTTP transport (tests).
 	Transport http.RoundTripper
-	// MaxAttempts bounds the attempts of a retried call; 0 means 6.
-	MaxAttempts int
-	// RetryBase and RetryMax bound the backoff; 0 means 1s and 30s.
-	RetryBase, RetryMax time.Duration
+	// Policy decides which failures are retried and how long to wait; nil means
+	// DefaultPolicy().
+	Policy *Policy
+	// Limiter is the request budget every API request goes through; nil means the
+	// API's own: 60 requests in any minute.
+	Limiter *Limiter
 	// CallTimeout bounds one API call; 0 means 60s. The upload has its own bound.
 	CallTimeout time.Duration
 }
 
-// Client talks to one Scalingo region. It is safe for concurrent use.
-type Client struct {
+// APIRequestsPerMinute is the API's rate limit (developers.scalingo.com, since 2025).
+const APIRequestsPerMinute = 60
+
+// session is what every regional client of a run shares: the token and its JWT, the
+// request budget, the transport, the policy and the clock.
+type session struct {
 	opts    Options
-	apiURL  *url.URL
+	clk     clock.Clock
+	policy  Policy
+	limiter *Limiter
 	authURL *url.URL
 	api     *http.Client // API calls: bounded per call
 	storage *http.Client // uploads: no Authorization, no automatic redirects
@@ -65,9 +80,16 @@ type Client struct {
 	ws *http.Client // the WebSocket handshake: HTTP/1.1 only
 
 	exchange sync.Mutex // held during a token exchange
-	mu       sync.Mutex // guards what follows
+	jwtMu    sync.Mutex // guards what follows
 	jwt      string
 	jwtExp   time.Time
+}
+
+// Client talks to one Scalingo region. It is safe for concurrent use.
+type Client struct {
+	*session
+	mu     sync.Mutex // guards apiURL
+	apiURL *url.URL
 }
 
 // New returns a Client. It sends no request.
@@ -75,35 +97,30 @@ func New(opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "scalingo-deploy"
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Sleep == nil {
-		opts.Sleep = sleep
-	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
 	if opts.OnJWT == nil {
 		opts.OnJWT = func(string) {}
 	}
-	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 6
-	}
-	if opts.RetryBase <= 0 {
-		opts.RetryBase = time.Second
-	}
-	if opts.RetryMax <= 0 {
-		opts.RetryMax = 30 * time.Second
-	}
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 60 * time.Second
 	}
-	authURL, err := baseURL(opts.AuthURL)
-	if err != nil {
+	s := &session{opts: opts, clk: opts.Clock, policy: DefaultPolicy(), limiter: opts.Limiter}
+	if s.clk == nil {
+		s.clk = legacyClock(opts.Now, opts.Sleep)
+	}
+	if opts.Policy != nil {
+		s.policy = opts.Policy.withDefaults()
+	}
+	if s.limiter == nil {
+		s.limiter = NewLimiter(APIRequestsPerMinute, time.Minute, s.clk)
+	}
+	var err error
+	if s.authURL, err = baseURL(opts.AuthURL); err != nil {
 		return nil, fmt.Errorf("auth URL: %w", err)
 	}
-	c := &Client{opts: opts, authURL: authURL}
+	c := &Client{session: s}
 	if opts.APIURL != "" {
 		if c.apiURL, err = baseURL(opts.APIURL); err != nil {
 			return nil, fmt.Errorf("API URL: %w", err)
@@ -113,15 +130,15 @@ func New(opts Options) (*Client, error) {
 	if transport == nil {
 		transport = newTransport(opts.Getenv)
 	}
-	c.api = &http.Client{Transport: transport}
-	c.ws = c.api
+	s.api = &http.Client{Transport: transport}
+	s.ws = s.api
 	if t, ok := transport.(*http.Transport); ok {
 		t = t.Clone()
 		t.ForceAttemptHTTP2 = false
 		t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
-		c.ws = &http.Client{Transport: t}
+		s.ws = &http.Client{Transport: t}
 	}
-	c.storage = &http.Client{
+	s.storage = &http.Client{
 		Transport: transport,
 		// Go would turn a redirected PUT into a GET (301/302) and report the GET's 200:
 		// redirects are followed by hand, re-sending the body (see Upload).
@@ -130,12 +147,80 @@ func New(opts Options) (*Client, error) {
 	return c, nil
 }
 
+// ForRegion returns a client for another region's API that shares c's session: the
+// API token, the JWT and its renewal (one exchange for every region), the request
+// budget, the transport, the policy and the clock.
+func (c *Client) ForRegion(apiURL string) (*Client, error) {
+	u, err := baseURL(apiURL)
+	if err != nil {
+		return nil, fmt.Errorf("API URL: %w", err)
+	}
+	return &Client{session: c.session, apiURL: u}, nil
+}
+
+// Policy returns the retry policy the client follows, for the callers that retry on
+// their own terms (the deployment creation).
+func (c *Client) Policy() Policy { return c.policy }
+
+// legacyClock adapts the deprecated Now and Sleep options to a Clock.
+func legacyClock(now func() time.Time, sleep func(context.Context, time.Duration) error) clock.Clock {
+	if now == nil && sleep == nil {
+		return clock.Real
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return funcClock{now: now, sleep: sleep}
+}
+
+type funcClock struct {
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
+}
+
+func (f funcClock) Now() time.Time { return f.now() }
+
+func (f funcClock) After(d time.Duration) <-chan time.Time {
+	if f.sleep == nil {
+		return time.After(d)
+	}
+	ch := make(chan time.Time, 1)
+	go func() {
+		f.sleep(context.Background(), d)
+		ch <- f.now()
+	}()
+	return ch
+}
+
+// sleep waits d on the client's clock, or until ctx ends.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-c.clk.After(d):
+		return nil
+	}
+}
+
 func baseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	if err != nil || !usable(u) {
+		return nil, fmt.Errorf("%q is not an absolute http(s) URL with a valid port", Redact(raw))
 	}
 	return u, nil
+}
+
+// usable tells an absolute http(s) URL whose port, if any, is one a connection can use:
+// url.Parse accepts any digits.
+func usable(u *url.URL) bool {
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return false
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		return err == nil && n >= 1 && n <= 65535
+	}
+	return !strings.HasSuffix(u.Host, ":")
 }
 
 // newTransport is http.DefaultTransport's setup with bounded connects and the proxy
@@ -218,7 +303,8 @@ type call struct {
 }
 
 // do sends c and decodes a JSON answer into out (a *string receives the raw text). It
-// retries what is safe to retry and renews the bearer token once on a 401.
+// retries what the policy says is safe to retry and renews the bearer token once on a
+// 401.
 func (c *Client) do(ctx context.Context, cl call, out any) error {
 	var body []byte
 	if cl.body != nil {
@@ -237,18 +323,17 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		if f, ok := err.(*final); ok {
 			return f.err
 		}
-		var apiErr *APIError
 		if err == nil {
 			if accepted(resp.StatusCode, cl.accept) {
 				defer resp.Body.Close()
 				return decode(resp, out)
 			}
-			apiErr = newAPIError(req, resp)
+			apiErr := newAPIError(req, resp, c.clk.Now)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusUnauthorized && cl.auth == "" && !renewed {
 				// The JWT may have been revoked or expired early: exchange once more.
 				renewed = true
-				c.forgetJWT()
+				c.forgetJWT(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
 				attempt--
 				continue
 			}
@@ -257,18 +342,18 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		if !cl.idempotent || !retryable(apiErr, err) || attempt >= c.opts.MaxAttempts {
+		if !cl.idempotent || !c.policy.Retryable(err) || attempt >= c.policy.MaxAttempts {
 			if attempt > 1 {
 				return fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 			}
 			return err
 		}
-		wait := c.backoff(attempt, apiErr)
-		if dl, ok := ctx.Deadline(); ok && c.opts.Now().Add(wait).After(dl) {
+		wait := c.policy.Wait(attempt, err)
+		if dl, ok := ctx.Deadline(); ok && c.clk.Now().Add(wait).After(dl) {
 			return fmt.Errorf("gave up after %d attempts (no time left to retry): %w", attempt, err)
 		}
-		c.opts.Logf("%s %s failed (%s); retry %d/%d in %s", cl.method, target.Path, short(err), attempt, c.opts.MaxAttempts-1, wait.Round(time.Millisecond))
-		if err := c.opts.Sleep(ctx, wait); err != nil {
+		c.opts.Logf("%s %s failed (%s); retry %d/%d in %s", cl.method, target.Path, short(err), attempt, c.policy.MaxAttempts-1, wait.Round(time.Millisecond))
+		if err := c.sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
@@ -277,7 +362,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 func (c *Client) target(cl call) (*url.URL, error) {
 	if cl.abs != "" {
 		u, err := url.Parse(cl.abs)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		if err != nil || !usable(u) {
 			return nil, fmt.Errorf("the API gave an unusable URL %q", Redact(cl.abs))
 		}
 		return u, nil
@@ -308,8 +393,9 @@ func (c *Client) send(ctx context.Context, cl call, target *url.URL, body []byte
 	}
 	req, err := http.NewRequestWithContext(ctx, cl.method, target.String(), rd)
 	if err != nil {
+		// An invalid request stays invalid.
 		cancel()
-		return nil, nil, err
+		return nil, nil, &final{redactErr(err)}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.opts.UserAgent)
@@ -327,6 +413,11 @@ func (c *Client) send(ctx context.Context, cl call, target *url.URL, body []byte
 			return nil, nil, &final{err}
 		}
 		req.Header.Set("Authorization", "Bearer "+jwt)
+	}
+	// Every API request, retries and token exchanges included, spends the budget.
+	if err := c.limiter.Wait(ctx); err != nil {
+		cancel()
+		return nil, nil, &final{err}
 	}
 	resp, err := c.api.Do(req)
 	if err != nil {
@@ -389,39 +480,6 @@ func decode(resp *http.Response, out any) error {
 	return nil
 }
 
-// retryable tells whether a failed attempt may be tried again: a transport error, a 429
-// or a 5xx that says "try later". 501 and other 4xx will not change.
-func retryable(apiErr *APIError, err error) bool {
-	if apiErr == nil {
-		var ne net.Error
-		return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || isConnError(err)
-	}
-	switch apiErr.StatusCode {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
-func isConnError(err error) bool {
-	var ue *url.Error
-	return errors.As(err, &ue) && !errors.Is(err, context.Canceled)
-}
-
-// backoff is capped exponential with jitter, or the server's Retry-After when it gives one.
-func (c *Client) backoff(attempt int, apiErr *APIError) time.Duration {
-	if apiErr != nil && apiErr.RetryAfter > 0 {
-		return min(apiErr.RetryAfter, 2*c.opts.RetryMax)
-	}
-	d := c.opts.RetryBase << (attempt - 1)
-	if d <= 0 || d > c.opts.RetryMax {
-		d = c.opts.RetryMax
-	}
-	// Full jitter in [d/2, d): runners retrying together spread out.
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
 func short(err error) string {
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
@@ -434,27 +492,16 @@ func short(err error) string {
 	return s
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-t.C:
-		return nil
-	}
-}
-
 // bearer returns a JWT valid for at least five more minutes, exchanging the API token
 // when needed. Deployments can outlast a JWT (one hour), so it is checked on every call.
 func (c *Client) bearer(ctx context.Context) (string, error) {
 	// One exchange at a time: the poller and the log stream may both need a token.
 	c.exchange.Lock()
 	defer c.exchange.Unlock()
-	c.mu.Lock()
+	c.jwtMu.Lock()
 	jwt, exp := c.jwt, c.jwtExp
-	c.mu.Unlock()
-	if jwt != "" && exp.Sub(c.opts.Now()) > 5*time.Minute {
+	c.jwtMu.Unlock()
+	if jwt != "" && exp.Sub(c.clk.Now()) > 5*time.Minute {
 		return jwt, nil
 	}
 	var res struct {
@@ -472,17 +519,21 @@ func (c *Client) bearer(ctx context.Context) (string, error) {
 		return "", errors.New("exchange the API token: the answer holds no token")
 	}
 	c.opts.OnJWT(res.Token)
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.jwtMu.Lock()
+	defer c.jwtMu.Unlock()
 	c.jwt = res.Token
-	c.jwtExp = jwtExpiry(res.Token, c.opts.Now())
+	c.jwtExp = jwtExpiry(res.Token, c.clk.Now())
 	return c.jwt, nil
 }
 
-func (c *Client) forgetJWT() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.jwt = ""
+// forgetJWT drops the JWT a request was refused with, unless another request has
+// renewed it meanwhile.
+func (c *Client) forgetJWT(used string) {
+	c.jwtMu.Lock()
+	defer c.jwtMu.Unlock()
+	if c.jwt == used {
+		c.jwt = ""
+	}
 }
 
 // Authenticate exchanges the API token now, so that a refused token is reported before

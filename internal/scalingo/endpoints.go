@@ -94,7 +94,7 @@ func (c *Client) CreateSource(ctx context.Context) (*Source, error) {
 			return nil, errors.New("the answer holds no usable upload_url and download_url")
 		}
 	}
-	src.CreatedAt = c.opts.Now()
+	src.CreatedAt = c.clk.Now()
 	return src, nil
 }
 

@@ -47,14 +47,14 @@ const maxErrorBody = 64 << 10
 // newAPIError reads resp's body (capped) into an APIError. Every documented shape is
 // understood: {"error"}, {"errors":{field:[…]}}, {"resource","error"}, and plain text
 // such as the 429's "Retry later".
-func newAPIError(req *http.Request, resp *http.Response) *APIError {
+func newAPIError(req *http.Request, resp *http.Response, now func() time.Time) *APIError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &APIError{
 		Method:     req.Method,
 		Path:       req.URL.Path,
 		StatusCode: resp.StatusCode,
 		RequestID:  resp.Header.Get("X-Request-Id"),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now),
 	}
 	e.Message, e.Resource = decodeErrorBody(body)
 	return e

@@ -55,7 +55,7 @@ func TestAPIError_Error(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	e := newAPIError(req, resp)
+	e := newAPIError(req, resp, time.Now)
 	got := e.Error()
 	want := "GET /v1/apps/x: HTTP 503 Service Unavailable: upstream provider returned an error, please retry later (request id req-42)"
 	if got != want {

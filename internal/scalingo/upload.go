@@ -50,14 +50,15 @@ func UploadTimeout(size int64) time.Duration {
 
 // Expired reports whether src's URLs are expired or too close to expiring to use.
 func (c *Client) Expired(src *Source) bool {
-	return c.opts.Now().Sub(src.CreatedAt) > SourceTTL-sourceMargin
+	return c.clk.Now().Sub(src.CreatedAt) > SourceTTL-sourceMargin
 }
 
 // Upload PUTs the archive at path to src's upload URL. It sends a real Content-Length
 // (object stores refuse chunked bodies), Content-Type application/x-gzip (Scalingo's
 // builder refuses anything else when it fetches the source) and no Authorization header.
-// Redirects are followed by re-sending the same PUT, at most three hops; transport
-// errors and 5xx are retried with a fresh request. It returns ErrSourceExpired when the
+// Redirects are followed by re-sending the same PUT, at most three hops; what the
+// client's Policy calls transient (transport errors, 429, 5xx) is retried with a fresh
+// request. It returns ErrSourceExpired when the
 // URL expired, so that the caller creates a new source.
 func (c *Client) Upload(ctx context.Context, src *Source, path string) error {
 	st, err := os.Stat(path)
@@ -68,7 +69,6 @@ func (c *Client) Upload(ctx context.Context, src *Source, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, UploadTimeout(size))
 	defer cancel()
 
-	const attempts = 4
 	for attempt := 1; ; attempt++ {
 		if c.Expired(src) {
 			return ErrSourceExpired
@@ -83,14 +83,12 @@ func (c *Client) Upload(ctx context.Context, src *Source, path string) error {
 			}
 			return fmt.Errorf("upload %d bytes: timed out: %w", size, err)
 		}
-		var ue *UploadError
-		transient := !errors.As(err, &ue) || ue.StatusCode >= 500 || ue.StatusCode == http.StatusTooManyRequests
-		if errors.Is(err, ErrSourceExpired) || !transient || attempt >= attempts {
+		if !c.policy.Retryable(err) || attempt >= c.policy.MaxAttempts {
 			return err
 		}
-		wait := c.backoff(attempt, nil)
-		c.opts.Logf("upload failed (%s); retry %d/%d in %s", short(err), attempt, attempts-1, wait.Round(time.Millisecond))
-		if err := c.opts.Sleep(ctx, wait); err != nil {
+		wait := c.policy.Wait(attempt, err)
+		c.opts.Logf("upload failed (%s); retry %d/%d in %s", short(err), attempt, c.policy.MaxAttempts-1, wait.Round(time.Millisecond))
+		if err := c.sleep(ctx, wait); err != nil {
 			return err
 		}
 	}
