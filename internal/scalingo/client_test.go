@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,20 @@ type instant struct{ *clock.Fake }
 func (i instant) After(d time.Duration) <-chan time.Time {
 	i.Advance(d)
 	return i.Fake.After(0)
+}
+
+// parked returns once n waits are pending on clk, and fails the test if the call under
+// test returns first (it did not wait).
+func parked(t *testing.T, clk *clock.Fake, n int, done <-chan error) {
+	t.Helper()
+	for clk.Waiters() < n {
+		select {
+		case err := <-done:
+			t.Fatalf("returned without waiting: %v", err)
+		default:
+			runtime.Gosched()
+		}
+	}
 }
 
 // makeJWT returns an unsigned JWT expiring at exp (the client never checks signatures).
@@ -183,7 +198,7 @@ func TestDo_RetryAfter(t *testing.T) {
 			})
 			done := make(chan error, 1)
 			go func() { _, err := c.App(context.Background(), "my-app"); done <- err }()
-			clk.BlockUntil(1)
+			parked(t, clk, 1, done)
 			clk.Advance(tt.want - time.Millisecond)
 			if clk.Waiters() != 1 || calls.Load() != 1 {
 				t.Fatalf("retried before %s", tt.want)
