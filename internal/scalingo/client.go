@@ -386,6 +386,11 @@ func (c *Client) target(cl call) (*url.URL, error) {
 }
 
 func (c *Client) send(ctx context.Context, cl call, target *url.URL, body []byte) (*http.Response, *http.Request, error) {
+	// Every API request, retries and token exchanges included, spends the budget; the
+	// wait for it is not part of the call's timeout.
+	if err := c.limiter.Wait(ctx); err != nil {
+		return nil, nil, &final{err}
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
 	var rd io.Reader
 	if body != nil {
@@ -413,11 +418,6 @@ func (c *Client) send(ctx context.Context, cl call, target *url.URL, body []byte
 			return nil, nil, &final{err}
 		}
 		req.Header.Set("Authorization", "Bearer "+jwt)
-	}
-	// Every API request, retries and token exchanges included, spends the budget.
-	if err := c.limiter.Wait(ctx); err != nil {
-		cancel()
-		return nil, nil, &final{err}
 	}
 	resp, err := c.api.Do(req)
 	if err != nil {
