@@ -475,3 +475,84 @@ func TestForRegion_OneExchange(t *testing.T) {
 		t.Error("both clients point at one region")
 	}
 }
+
+// TestUpload_RetriesAsThePolicySays: the upload asks the same policy as the API calls.
+func TestUpload_RetriesAsThePolicySays(t *testing.T) {
+	t.Parallel()
+	archive := filepath.Join(t.TempDir(), "a.tar.gz")
+	if err := os.WriteFile(archive, []byte("gz"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		first   int
+		wantPUT int32
+		wantErr bool
+	}{
+		{"503 retried", 503, 2, false},
+		{"429 retried", 429, 2, false},
+		{"500 retried", 500, 2, false},
+		{"501 final", 501, 1, true},
+		{"403 final", 403, 1, true},
+		{"400 final", 400, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var inst instant
+			c, _, _, teardown := setup(t, func(o *Options) {
+				inst = instant{clock.NewFake(epoch)}
+				o.Clock = inst
+			})
+			defer teardown()
+			var puts atomic.Int32
+			storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				if puts.Add(1) == 1 {
+					w.WriteHeader(tt.first)
+				}
+			}))
+			defer storage.Close()
+			err := c.Upload(context.Background(), &Source{UploadURL: storage.URL + "/o", CreatedAt: inst.Now()}, archive)
+			if (err != nil) != tt.wantErr {
+				t.Errorf("Upload: %v", err)
+			}
+			if puts.Load() != tt.wantPUT {
+				t.Errorf("%d PUTs, want %d", puts.Load(), tt.wantPUT)
+			}
+		})
+	}
+}
+
+// TestForRegion_SharesTheBudget: the request budget counts both regions' requests.
+func TestForRegion_SharesTheBudget(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewFake(epoch)
+	a, mux, _, teardown := setup(t, func(o *Options) {
+		o.Clock = clk
+		o.Limiter = NewLimiter(3, time.Minute, clk)
+	})
+	defer teardown()
+	handleExchange(t, mux, clk, time.Hour)
+	calls := handleApp(mux, func(int32) int { return 200 })
+	b, err := a.ForRegion(a.APIURL()) // another region's client; the same server will do
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.App(context.Background(), "my-app"); err != nil { // exchange + GET
+		t.Fatal(err)
+	}
+	if _, err := b.App(context.Background(), "my-app"); err != nil { // GET
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := b.App(context.Background(), "my-app"); done <- err }()
+	parked(t, clk, 1, done)
+	if calls.Load() != 2 {
+		t.Fatalf("%d calls: a fourth request within the minute was sent", calls.Load())
+	}
+	clk.Advance(time.Minute)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
