@@ -68,7 +68,8 @@
 // a parent whose Scenario.FreeTrialExceeded is set answers 402
 // {"name":"free-trial-exceeded","error","url"}. A child lives in its
 // parent's region, is "new" until deployed, and takes the scenario given by
-// PlanApp(name, sc), if any. Options.CollaboratorToken is a second API token
+// PlanApp(name, sc), if any. AddApp seeds what a test starts from: a child
+// (Scenario.Parent) and variables (Scenario.Variables). Options.CollaboratorToken is a second API token
 // whose user may do all of this but delete an app.
 //
 // Scale: types are those of the last deployed archive's Procfile ("web"

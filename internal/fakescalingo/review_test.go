@@ -487,3 +487,21 @@ func TestScale(t *testing.T) {
 		})
 	}
 }
+
+// TestAddAppSeeds: a test can start from an existing child with variables.
+func TestAddAppSeeds(t *testing.T) {
+	s := startFake(t, fakescalingo.Options{OtherRegions: []string{"osc-secnum-fr1"}})
+	s.AddApp("parent-app", fakescalingo.Scenario{Region: "osc-secnum-fr1", Variables: map[string]string{"DATABASE_URL": "postgres://x", "B": "2"}})
+	s.AddApp("parent-app-pr3", fakescalingo.Scenario{Parent: "parent-app"})
+	jwt := exchange(t, s)
+	api := s.RegionAPIURL("osc-secnum-fr1")
+	r := do(t, req{method: "GET", url: api + "/v1/apps/parent-app-pr3", header: bearer(jwt)})
+	if r.Status != 200 || r.JSON(t)["app"].(map[string]any)["parent_app_name"] != "parent-app" {
+		t.Fatalf("seeded child: %d %s", r.Status, r.Body)
+	}
+	r = do(t, req{method: "GET", url: api + "/v1/apps/parent-app/variables", header: bearer(jwt)})
+	vars := r.JSON(t)["variables"].([]any)
+	if len(vars) != 2 || vars[0].(map[string]any)["name"] != "B" || vars[1].(map[string]any)["value"] != "postgres://x" {
+		t.Errorf("seeded variables: %s", r.Body)
+	}
+}

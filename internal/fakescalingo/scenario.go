@@ -48,6 +48,13 @@ type Scenario struct {
 	// app is 404 on every other region's API. Ignored for a child app, which
 	// lives in its parent's region.
 	Region string
+	// Parent makes an added app a child of that app (parent_app_name), as
+	// if a client had created it; it then lives in the parent's region when
+	// the parent is known. Ignored for apps a client creates.
+	Parent string
+	// Variables are set on the app when it is added (created or updated,
+	// as PUT /variables does); ignored for apps a client creates.
+	Variables map[string]string
 	// Serve runs the app on 127.0.0.1 (see AppServer); its URL becomes the
 	// app's "url" and "base_url" unless URL is set.
 	Serve *AppServer
@@ -173,15 +180,21 @@ type deployment struct {
 func (s *Server) AddApp(name string, sc Scenario) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a, ok := s.apps[name]; ok {
-		a.sc = sc
-		if a.parent == "" {
-			a.region = s.regionName(sc.Region)
-		}
-		s.startWeb(a)
-		return
+	region := s.regionName(sc.Region)
+	if p := s.apps[sc.Parent]; p != nil {
+		region = p.region
 	}
-	s.newApp(name, s.regionName(sc.Region), "", sc)
+	a, ok := s.apps[name]
+	if ok {
+		a.sc = sc
+		a.region, a.parent = region, sc.Parent
+		s.startWeb(a)
+	} else {
+		a = s.newApp(name, region, sc.Parent, sc)
+	}
+	for _, k := range slices.Sorted(maps.Keys(sc.Variables)) {
+		a.setVar(k, sc.Variables[k])
+	}
 }
 
 // PlanApp sets the scenario of an app that a client will create (a child
