@@ -2,6 +2,7 @@ package fakescalingo
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +14,26 @@ import (
 	"time"
 )
 
-const fakeUserID = "us-fake-00000000-0000-0000-0000-000000000000"
+const (
+	fakeUserID         = "us-fake-00000000-0000-0000-0000-000000000000"
+	collaboratorUserID = "us-fake-c011ab00-0000-0000-0000-000000000000"
+)
+
+type userKey struct{}
+
+// userOf returns the user whose JWT authenticated r.
+func userOf(r *http.Request) string {
+	u, _ := r.Context().Value(userKey{}).(string)
+	return u
+}
+
+type regionKey struct{}
+
+// regionOf returns the region whose API server got r.
+func regionOf(r *http.Request) string {
+	rg, _ := r.Context().Value(regionKey{}).(string)
+	return rg
+}
 
 // timeLayout is the API's date format: ISO 8601 with milliseconds and an offset.
 const timeLayout = "2006-01-02T15:04:05.000-07:00"
@@ -24,9 +44,23 @@ var paris = time.FixedZone("CET", 3600)
 // "it cannot start with a dash" (CLI) [INFERRED: the real API's check is undocumented].
 var gitRefRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
-func (s *Server) apiHandler() http.Handler {
+func (s *Server) apiHandler(region string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/apps/{app}", s.withApp(s.getApp))
+	mux.HandleFunc("POST /v1/apps", s.createApp)
+	mux.HandleFunc("DELETE /v1/apps/{app}", s.withApp(s.deleteApp))
+	mux.HandleFunc("POST /v1/apps/{app}/child_apps", s.withApp(s.createChildApp))
+	mux.HandleFunc("GET /v1/apps/{app}/child_apps", s.withApp(s.listChildApps))
+	mux.HandleFunc("GET /v1/apps/{app}/variables", s.withApp(s.listVariables))
+	mux.HandleFunc("PUT /v1/apps/{app}/variables", s.withApp(s.putVariables))
+	mux.HandleFunc("POST /v1/apps/{app}/variables", s.withApp(s.postVariable))
+	mux.HandleFunc("DELETE /v1/apps/{app}/variables/{id}", s.withApp(s.deleteVariable))
+	mux.HandleFunc("GET /v1/addon_providers/{provider}/plans", s.listPlans)
+	mux.HandleFunc("GET /v1/apps/{app}/addons", s.withApp(s.listAddons))
+	mux.HandleFunc("GET /v1/apps/{app}/addons/{id}", s.withApp(s.getAddon))
+	mux.HandleFunc("POST /v1/apps/{app}/addons", s.withApp(s.provisionAddon))
+	mux.HandleFunc("POST /v1/apps/{app}/scale", s.withApp(s.scale))
+	mux.HandleFunc("GET /v1/apps/{app}/operations/{id}", s.withApp(s.getOperation))
 	mux.HandleFunc("POST /v1/sources", s.createSource)
 	mux.HandleFunc("POST /v1/apps/{app}/deployments", s.withApp(s.createDeployment))
 	mux.HandleFunc("GET /v1/apps/{app}/deployments", s.withApp(s.listDeployments))
@@ -36,10 +70,13 @@ func (s *Server) apiHandler() http.Handler {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found"})
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.checkBearer(w, r) {
+		user, ok := s.checkBearer(w, r)
+		if !ok {
 			return
 		}
-		mux.ServeHTTP(w, r)
+		ctx := context.WithValue(r.Context(), userKey{}, user)
+		ctx = context.WithValue(ctx, regionKey{}, region)
+		mux.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -48,7 +85,8 @@ func (s *Server) withApp(h func(http.ResponseWriter, *http.Request, *app)) http.
 		s.mu.Lock()
 		a := s.apps[r.PathValue("app")]
 		s.mu.Unlock()
-		if a == nil {
+		// An app lives in one region: elsewhere it is not found, as on Scalingo.
+		if a == nil || a.region != regionOf(r) {
 			writeJSON(w, http.StatusNotFound, map[string]any{"resource": "app", "error": "not found"})
 			return
 		}
@@ -77,16 +115,34 @@ func (s *Server) withDeployment(h func(http.ResponseWriter, *http.Request, *depl
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request, a *app) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"app": map[string]any{
+	writeJSON(w, http.StatusOK, map[string]any{"app": s.appJSON(a)})
+}
+
+// appJSON renders a as the API does. The caller holds s.mu.
+func (s *Server) appJSON(a *app) map[string]any {
+	status := "running"
+	if a.isNew && len(a.deps) == 0 {
+		status = "new"
+	}
+	m := map[string]any{
 		"id":         a.id,
 		"name":       a.name,
-		"region":     s.opts.Region,
+		"region":     a.region,
 		"url":        s.appURL(a),
-		"status":     "running",
+		"base_url":   s.appURL(a),
+		"git_url":    "git@ssh." + a.region + ".scalingo.com:" + a.name + ".git",
+		"status":     status,
 		"created_at": a.created.In(paris).Format(timeLayout),
+		"updated_at": a.created.In(paris).Format(timeLayout),
 		"owner":      map[string]any{"id": fakeUserID, "username": "fake-user", "email": "fake-user@example.com"},
 		"links":      map[string]any{"deployments_stream": s.StreamURL + "/apps/" + a.name},
-	}})
+		"flags":      map[string]any{},
+		"limits":     map[string]any{},
+	}
+	if a.parent != "" {
+		m["parent_app_name"] = a.parent
+	}
+	return m
 }
 
 // readJSONBody enforces what a strict JSON API does: a JSON content type and
@@ -153,8 +209,9 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request) {
 func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, a *app) {
 	var body struct {
 		Deployment *struct {
-			SourceURL json.RawMessage `json:"source_url"`
-			GitRef    json.RawMessage `json:"git_ref"`
+			SourceURL      json.RawMessage `json:"source_url"`
+			GitRef         json.RawMessage `json:"git_ref"`
+			PostdeployHook json.RawMessage `json:"postdeploy_hook"`
 		} `json:"deployment"`
 	}
 	empty, ok := readJSONBody(w, r, &body)
@@ -183,6 +240,16 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, a *app
 			gitRef = &ref
 		}
 	}
+	// postdeploy_hook is scalingo.js's undocumented field: a string command.
+	var hook *string
+	if raw := body.Deployment.PostdeployHook; len(raw) > 0 && string(raw) != "null" {
+		var h string
+		if json.Unmarshal(raw, &h) != nil {
+			errs["postdeploy_hook"] = []string{"is invalid"}
+		} else {
+			hook = &h
+		}
+	}
 	if len(errs) > 0 {
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"errors": errs})
 		return
@@ -194,7 +261,8 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, a *app
 	if lines == nil {
 		lines = defaultLog(a.name, s.appURL(a), sc.final())
 	}
-	d := &deployment{id: newUUID(), app: a, sourceURL: sourceURL, gitRef: gitRef, createdAt: s.now()}
+	d := &deployment{id: newUUID(), app: a, sourceURL: sourceURL, gitRef: gitRef, hook: hook,
+		env: a.env(), createdAt: s.now()}
 	d.states, d.chunks = plan(sc, lines)
 	d.status = d.states[0]
 	if n := len(a.deps); n > 0 {
@@ -320,7 +388,10 @@ func (s *Server) deploymentJSON(d *deployment) map[string]any {
 	if d.status == "success" {
 		imageSize = 104857600
 	}
-	var gitRef, prevRef any
+	var gitRef, prevRef, hook any
+	if d.hook != nil {
+		hook = *d.hook
+	}
 	if d.gitRef != nil {
 		gitRef = *d.gitRef
 	}
@@ -339,11 +410,12 @@ func (s *Server) deploymentJSON(d *deployment) map[string]any {
 		"duration":         int(end.Sub(d.createdAt) / time.Second),
 		"image_size":       imageSize,
 		"stack_base_image": "scalingo/scalingo-22",
+		"postdeploy_hook":  hook,
 		"pusher": map[string]any{
 			"id": fakeUserID, "username": "fake-user", "fullname": "Fake User", "email": "fake-user@example.com",
 		},
 		"links": map[string]any{
-			"output": fmt.Sprintf("%s/v1/apps/%s/deployments/%s/output", s.APIURL, d.app.id, d.id),
+			"output": fmt.Sprintf("%s/v1/apps/%s/deployments/%s/output", s.RegionAPIURL(d.app.region), d.app.id, d.id),
 		},
 	}
 }

@@ -13,12 +13,12 @@ import (
 
 // issueJWT returns an HS256 JWT with the registered claims typed as the
 // official client's parser insists: "exp" a number, "jti" a string.
-func (s *Server) issueJWT() string {
+func (s *Server) issueJWT(user string) string {
 	now := s.now()
 	header := b64json(map[string]any{"alg": "HS256", "typ": "JWT"})
 	claims := b64json(map[string]any{
 		"iss": "fakescalingo",
-		"sub": fakeUserID,
+		"sub": user,
 		"iat": now.Unix(),
 		"exp": now.Add(s.opts.JWTLifetime).Unix(),
 		"jti": newUUID(),
@@ -38,41 +38,45 @@ var (
 	errExpiredToken = errors.New("token expired")
 )
 
-// checkJWT verifies a JWT this fake issued and that it has not expired by Options.Now.
-func (s *Server) checkJWT(tok string) error {
+// checkJWT verifies a JWT this fake issued and that it has not expired by
+// Options.Now; it returns the user (the "sub" claim).
+func (s *Server) checkJWT(tok string) (string, error) {
 	if tok == "" {
-		return errNoToken
+		return "", errNoToken
 	}
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 || !hmac.Equal([]byte(s.sign(parts[0]+"."+parts[1])), []byte(parts[2])) {
-		return errInvalidToken
+		return "", errInvalidToken
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return errInvalidToken
+		return "", errInvalidToken
 	}
 	var claims struct {
-		Exp int64 `json:"exp"`
+		Exp int64  `json:"exp"`
+		Sub string `json:"sub"`
 	}
 	if err := json.Unmarshal(raw, &claims); err != nil {
-		return errInvalidToken
+		return "", errInvalidToken
 	}
 	if s.now().Unix() >= claims.Exp {
-		return errExpiredToken
+		return "", errExpiredToken
 	}
-	return nil
+	return claims.Sub, nil
 }
 
-// checkBearer validates "Authorization: Bearer <JWT>" and answers 401 if not.
-func (s *Server) checkBearer(w http.ResponseWriter, r *http.Request) bool {
+// checkBearer validates "Authorization: Bearer <JWT>" and answers 401 if
+// not; it returns the JWT's user.
+func (s *Server) checkBearer(w http.ResponseWriter, r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
 		tok = ""
 	}
-	switch err := s.checkJWT(tok); {
+	user, err := s.checkJWT(tok)
+	switch {
 	case err == nil:
-		return true
+		return user, true
 	case errors.Is(err, errExpiredToken):
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "token expired"})
 	case errors.Is(err, errNoToken) && strings.HasPrefix(h, "Basic "):
@@ -81,32 +85,42 @@ func (s *Server) checkBearer(w http.ResponseWriter, r *http.Request) bool {
 	default:
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "You are not authorized to do this operation"})
 	}
-	return false
+	return "", false
 }
 
 func (s *Server) authHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/tokens/exchange", func(w http.ResponseWriter, r *http.Request) {
 		user, pass, ok := r.BasicAuth()
-		if !ok || user != "" || subtle.ConstantTimeCompare([]byte(pass), []byte(s.opts.APIToken)) != 1 {
+		switch {
+		case ok && user == "" && subtle.ConstantTimeCompare([]byte(pass), []byte(s.opts.APIToken)) == 1:
+			writeJSON(w, http.StatusOK, map[string]any{"token": s.issueJWT(fakeUserID)})
+		case ok && user == "" && s.opts.CollaboratorToken != "" &&
+			subtle.ConstantTimeCompare([]byte(pass), []byte(s.opts.CollaboratorToken)) == 1:
+			writeJSON(w, http.StatusOK, map[string]any{"token": s.issueJWT(collaboratorUserID)})
+		default:
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid credentials"})
-			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"token": s.issueJWT()})
 	})
 	mux.HandleFunc("GET /v1/regions", func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "" && !s.checkBearer(w, r) {
-			return
+		if r.Header.Get("Authorization") != "" {
+			if _, ok := s.checkBearer(w, r); !ok {
+				return
+			}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"regions": []any{map[string]any{
-			"name":         s.opts.Region,
-			"display_name": "Fake region (" + s.opts.Region + ")",
-			"api":          s.APIURL,
-			"dashboard":    s.APIURL,
-			"database_api": s.APIURL,
-			"ssh":          "127.0.0.1:22",
-			"default":      true,
-		}}})
+		list := []any{}
+		for i, rg := range s.regions {
+			list = append(list, map[string]any{
+				"name":         rg.name,
+				"display_name": "Fake region (" + rg.name + ")",
+				"api":          rg.url,
+				"dashboard":    rg.url,
+				"database_api": rg.url,
+				"ssh":          "127.0.0.1:22",
+				"default":      i == 0,
+			})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"regions": list})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"error": "not found"})
@@ -123,4 +137,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) validJWT(tok string) bool {
+	_, err := s.checkJWT(tok)
+	return err == nil
 }

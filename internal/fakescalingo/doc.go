@@ -6,9 +6,12 @@
 // Start runs, on 127.0.0.1, one httptest server per real host:
 //
 //   - auth (AuthURL): POST /v1/tokens/exchange (basic auth, empty user, the API
-//     token as password) returns {"token": JWT}; GET /v1/regions.
-//   - api (APIURL): /v1/apps/{app}, /v1/sources, /v1/apps/{app}/deployments[/{id}[/output]].
-//     Every call needs "Authorization: Bearer <JWT>" with an unexpired JWT.
+//     token as password) returns {"token": JWT}; GET /v1/regions lists every
+//     region with its "api" URL, Options.Region first and "default".
+//   - api, one server per region (APIURL for Options.Region, RegionAPIURL(name)
+//     for each of Options.OtherRegions): see "Regional API" below. Every call
+//     needs "Authorization: Bearer <JWT>" with an unexpired JWT; one JWT is
+//     valid in every region.
 //   - stream (StreamURL): the WebSocket at an app's links.deployments_stream.
 //   - storage (StorageURL): the host of every upload_url. It applies the
 //     "storage" faults and forwards the request unchanged (path, signed query,
@@ -24,8 +27,62 @@
 //     expired" past the expiry (judged with Options.Now), 403
 //     SignatureDoesNotMatch on any change, stores the Content-Type (S3's default
 //     binary/octet-stream when none is sent).
+//   - app servers: an app whose Scenario.Serve is set answers on its own
+//     127.0.0.1 server, whose URL is the app's "url" and "base_url" (see
+//     AppServer: healthy after N requests, never healthy, redirect).
 //
-// # Progression
+// # Regional API
+//
+// Each region's server answers, for the apps of that region only (an app of
+// another region is 404 {"resource":"app","error":"not found"}, as a wrong
+// region is on Scalingo; AddApp puts an app in Scenario.Region):
+//
+//	GET    /v1/apps/{app}                          {"app":{…}}, parent_app_name on a child
+//	POST   /v1/apps                                {"app":{"name","parent_id"?}} → 201 {"app":{…}}
+//	DELETE /v1/apps/{app}?current_name={app}       204; 422 without the right current_name;
+//	                                               403 {"error"} unless the owner's JWT
+//	POST   /v1/apps/{parent}/child_apps            {"app":{"name"}} → 201 {"app":{…,"parent_app_name"}}
+//	GET    /v1/apps/{parent}/child_apps            {"child_apps":[…],"meta":{"pagination":…}}
+//	GET    /v1/apps/{app}/variables                {"variables":[{"id","name","value"}]}
+//	PUT    /v1/apps/{app}/variables                {"variables":[{"name","value"}]} → 200, the ones sent
+//	                                               with ids; creates or updates, never deletes
+//	POST   /v1/apps/{app}/variables                {"variable":{…}} → 201; DELETE …/variables/{id} → 204
+//	GET    /v1/addon_providers/{provider}/plans    {"plans":[…]} (postgresql, redis, mongodb, mysql;
+//	                                               also as scalingo-<provider>)
+//	POST   /v1/apps/{app}/addons                   {"addon":{"addon_provider_id","plan_id"}} → 201
+//	                                               {"addon","message","variables"}; plan_id must be
+//	                                               an id (a name is 404 resource "plan"); sets the
+//	                                               provider's SCALINGO_*_URL variable
+//	GET    /v1/apps/{app}/addons[/{id}]            "provisioning" for Scenario.AddonPolls GETs, then "running"
+//	POST   /v1/apps/{app}/scale                    {"containers":[{"name","amount","size"}]}: 200 and
+//	                                               applied at once if never deployed, else 202 with
+//	                                               Location: …/operations/{id}
+//	GET    /v1/apps/{app}/operations/{id}          {"operation":{…}}: "running" for Scenario.ScalePolls
+//	                                               GETs, then "done" (formation applied) or "error"
+//	                                               (Scenario.ScaleError)
+//	POST   /v1/sources, /v1/apps/{app}/deployments, GET …/deployments[/{id}[/output]]
+//
+// Child apps: names follow Scalingo's rule (6 to Options.ChildNameMax, 48 by
+// default, lowercase letters, digits, single hyphens; 422
+// {"errors":{"name":[…]}} otherwise, also when the name is taken anywhere);
+// a parent whose Scenario.FreeTrialExceeded is set answers 402
+// {"name":"free-trial-exceeded","error","url"}. A child lives in its
+// parent's region, is "new" until deployed, and takes the scenario given by
+// PlanApp(name, sc), if any. AddApp seeds what a test starts from: a child
+// (Scenario.Parent) and variables (Scenario.Variables). Options.CollaboratorToken is a second API token
+// whose user may do all of this but delete an app.
+//
+// Scale: types are those of the last deployed archive's Procfile ("web"
+// without one; 404 {"resource":"container_type"} otherwise); amount 0–10;
+// sizes XS…4XL; no change is 422 "no change in containers formation"; a
+// scale while an operation runs is 422.
+//
+// Deployments record postdeploy_hook (a string or null; 422 otherwise) and
+// the app's variables when created (Deployment.PostdeployHook, .Env). The
+// request log (Requests, with Region) keeps arrival order across every
+// server, so a test can check that the variables PUT came before the
+// deployment POST. App(name) shows an app's region, parent, variables,
+// addons and formation; Deleted() the apps a client deleted.
 //
 // A deployment moves only when a client GETs it; no clock is involved. Its
 // states are, in order:
@@ -72,8 +129,12 @@
 //   - errors: 404 {"resource":"app"|"deployment","error":"not found"} (or
 //     {"error":"not found"} for unknown routes), 429 plain text "Retry later";
 //     every auth and API answer has an X-Request-Id.
-//   - with Options.RateLimit, more than that many API calls in a minute of
-//     Options.Now get 429.
+//   - with Options.RateLimit (60 for the real rule), more than that many API
+//     calls, over all regions, in any minute of Options.Now get 429 "Retry
+//     later" in plain text with X-Request-Id and no Retry-After (none is
+//     documented; Options.RateLimitRetryAfter adds one); RateLimited()
+//     counts them. Inject one clock into the fake and the client to run many
+//     requests without sleeping.
 //
 // # Faults
 //

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -49,14 +50,33 @@ type Options struct {
 	// Now is the fake's clock (JWT expiry, built-in storage expiry, dates);
 	// default time.Now. Tests inject it to expire things without sleeping.
 	Now func() time.Time
-	// Region names the region in app URLs and /v1/regions; default "osc-fr1".
+	// Region names the default region: the one APIURL serves, where AddApp
+	// puts apps unless their Scenario says otherwise, flagged "default" in
+	// /v1/regions; default "osc-fr1".
 	Region string
+	// OtherRegions are more regions, each served by its own API server
+	// (RegionAPIURL) and listed by /v1/regions after Region. One JWT is valid
+	// in every region; an app lives in one region and is 404 in the others.
+	OtherRegions []string
+	// CollaboratorToken, when set, is a second API token the auth server
+	// exchanges. Its user is a collaborator of every app, not its owner: it
+	// can do everything but delete an app (403), as roles.md says.
+	CollaboratorToken string
+	// ChildNameMax is the longest name POST /v1/apps/{parent}/child_apps
+	// accepts; default 48 (POST /v1/apps's rule since 2021). The child_apps
+	// doc still says 32; set 32 to hold a client to that stale limit.
+	ChildNameMax int
 	// MaxArchiveSize is the builder's limit on uncompressed bytes; default DefaultMaxArchiveSize.
 	MaxArchiveSize int64
 	// RateLimit, when positive, is how many API calls (api host only) are
 	// answered per minute of Now, as the real API's 60/min; the rest get
-	// 429 "Retry later". 0 means no limit.
+	// 429 "Retry later". 0 means no limit. One budget is shared by every
+	// region's API server (the strict reading: a user's limit).
 	RateLimit int
+	// RateLimitRetryAfter adds a Retry-After header (seconds until a call
+	// leaves the window) to rate-limit 429s. The real API documents none, so
+	// by default there is none.
+	RateLimitRetryAfter bool
 }
 
 // Server is a running fake. Its fields are read-only.
@@ -74,32 +94,38 @@ type Server struct {
 	once    sync.Once
 
 	auth, api, stream, storage, blob *httptest.Server
+	regions                          []*region // Region first, then OtherRegions
 	blobs                            *blobStore
 	transport                        *http.Transport // for forwarding uploads and fetching sources
 
 	mu      sync.Mutex
-	apps    map[string]*app // by name and by id
-	appList []*app
+	apps    map[string]*app    // by name and by id
 	sources map[string]*source // by upload path
 	wsConns map[*websocket.Conn]struct{}
-	nextSrc int
+	planned map[string]Scenario // scenarios of apps a client will create
+	deleted []string
+
+	rateMu  sync.Mutex
+	calls   []time.Time // API calls within the last minute of Now
+	limited int         // 429s answered by the rate limit
 
 	faultMu sync.Mutex
 	faults  []*faultState
 
 	logMu sync.Mutex
 	reqs  []Request
-
-	rateMu sync.Mutex
-	calls  []time.Time // API calls within the last minute of Now
 }
 
 // Request is one request the fake received, for assertions such as "nothing
 // was sent before X" or "no Authorization header went to the storage".
 type Request struct {
 	// Server is "auth", "api", "stream", "storage" (the upload host) or
-	// "blob" (the built-in storage itself, reached directly after a redirect).
-	Server           string
+	// "blob" (the built-in storage itself, reached directly after a redirect),
+	// or "app" (an app server, Scenario.Serve).
+	Server string
+	// Region is the region of the API server that got it ("api" only); for
+	// "app", the app's name.
+	Region           string
 	Method           string
 	Host             string // the Host header
 	Path             string
@@ -130,6 +156,9 @@ func Start(opts Options) (*Server, error) {
 	if opts.Region == "" {
 		opts.Region = "osc-fr1"
 	}
+	if opts.ChildNameMax == 0 {
+		opts.ChildNameMax = 48
+	}
 	if opts.MaxArchiveSize == 0 {
 		opts.MaxArchiveSize = DefaultMaxArchiveSize
 	}
@@ -142,13 +171,25 @@ func Start(opts Options) (*Server, error) {
 		apps:     map[string]*app{},
 		sources:  map[string]*source{},
 		wsConns:  map[*websocket.Conn]struct{}{},
+		planned:  map[string]Scenario{},
 		transport: &http.Transport{
 			DialContext:       dialLoopback,
 			DisableKeepAlives: true, // no idle connection outlives a test
 		},
 	}
+	seen := map[string]bool{}
+	for _, name := range append([]string{opts.Region}, opts.OtherRegions...) {
+		if name == "" || seen[name] {
+			return nil, fmt.Errorf("fakescalingo: region %q is empty or given twice", name)
+		}
+		seen[name] = true
+		rg := &region{name: name}
+		rg.srv = httptest.NewServer(s.middleware("api", name, s.apiHandler(name)))
+		rg.url = rg.srv.URL
+		s.regions = append(s.regions, rg)
+	}
+	s.api = s.regions[0].srv
 	s.auth = s.newServer("auth", s.authHandler())
-	s.api = s.newServer("api", s.apiHandler())
 	s.stream = s.newServer("stream", http.HandlerFunc(s.serveStream))
 	s.storage = s.newServer("storage", http.HandlerFunc(s.serveStorageFront))
 	s.AuthURL = s.auth.URL
@@ -173,7 +214,19 @@ func (s *Server) Close() {
 			c.CloseNow()
 		}
 		s.mu.Unlock()
-		for _, h := range []*httptest.Server{s.auth, s.api, s.stream, s.storage, s.blob} {
+		servers := []*httptest.Server{s.auth, s.stream, s.storage, s.blob}
+		for _, rg := range s.regions {
+			servers = append(servers, rg.srv)
+		}
+		s.mu.Lock()
+		for _, a := range s.apps {
+			if a.web != nil {
+				servers = append(servers, a.web)
+				a.web = nil
+			}
+		}
+		s.mu.Unlock()
+		for _, h := range servers {
 			if h != nil {
 				h.CloseClientConnections()
 				h.Close()
@@ -191,7 +244,7 @@ func (s *Server) Requests() []Request {
 }
 
 func (s *Server) newServer(role string, h http.Handler) *httptest.Server {
-	return httptest.NewServer(s.middleware(role, h))
+	return httptest.NewServer(s.middleware(role, "", h))
 }
 
 // forwardedHeader marks the fake's own requests (upload forwarding, source
@@ -199,7 +252,7 @@ func (s *Server) newServer(role string, h http.Handler) *httptest.Server {
 const forwardedHeader = "X-Fakescalingo-Internal"
 
 // middleware logs every request, sets X-Request-Id and applies faults.
-func (s *Server) middleware(role string, h http.Handler) http.Handler {
+func (s *Server) middleware(role, region string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get(forwardedHeader) != "" {
 			// The fake's own hop (upload forwarding, builder fetch): not a client request.
@@ -210,7 +263,7 @@ func (s *Server) middleware(role string, h http.Handler) http.Handler {
 		if role == "api" || role == "auth" {
 			w.Header().Set("X-Request-Id", reqID)
 		}
-		i := s.logRequest(role, r)
+		i := s.logRequest(role, region, r)
 		rec := &statusWriter{ResponseWriter: w}
 		f := s.takeFault(role, r)
 		if f != nil {
@@ -224,11 +277,17 @@ func (s *Server) middleware(role string, h http.Handler) http.Handler {
 				return
 			}
 		}
-		if role == "api" && !s.allowCall() {
-			s.setFault(i, "rate limit")
-			writeFaultStatus(role, rec, http.StatusTooManyRequests, "")
-			s.setStatus(i, rec.status)
-			return
+		if role == "api" {
+			if ok, wait := s.allowCall(); !ok {
+				s.setFault(i, "rate limit")
+				retryAfter := ""
+				if s.opts.RateLimitRetryAfter {
+					retryAfter = strconv.Itoa(int((wait + time.Second - 1) / time.Second))
+				}
+				writeFaultStatus(role, rec, http.StatusTooManyRequests, retryAfter)
+				s.setStatus(i, rec.status)
+				return
+			}
 		}
 		h.ServeHTTP(rec, r)
 		s.setStatus(i, rec.status)
@@ -236,9 +295,10 @@ func (s *Server) middleware(role string, h http.Handler) http.Handler {
 }
 
 // allowCall applies Options.RateLimit over a sliding minute of Options.Now.
-func (s *Server) allowCall() bool {
+// When it refuses, wait is how long until the oldest call leaves the window.
+func (s *Server) allowCall() (ok bool, wait time.Duration) {
 	if s.opts.RateLimit <= 0 {
-		return true
+		return true, 0
 	}
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
@@ -251,18 +311,28 @@ func (s *Server) allowCall() bool {
 	}
 	s.calls = kept
 	if len(s.calls) >= s.opts.RateLimit {
-		return false
+		s.limited++
+		return false, time.Minute - now.Sub(s.calls[0])
 	}
 	s.calls = append(s.calls, now)
-	return true
+	return true, 0
 }
 
-func (s *Server) logRequest(role string, r *http.Request) int {
+// RateLimited returns how many requests the rate limit (Options.RateLimit)
+// answered 429, over every region.
+func (s *Server) RateLimited() int {
+	s.rateMu.Lock()
+	defer s.rateMu.Unlock()
+	return s.limited
+}
+
+func (s *Server) logRequest(role, region string, r *http.Request) int {
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
 	chunked := len(r.TransferEncoding) > 0 && r.TransferEncoding[0] == "chunked"
 	s.reqs = append(s.reqs, Request{
 		Server:           role,
+		Region:           region,
 		Method:           r.Method,
 		Host:             r.Host,
 		Path:             r.URL.Path,

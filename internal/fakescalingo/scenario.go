@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
+	"maps"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +43,32 @@ type Scenario struct {
 	NewEventShape string
 	// NoStream makes links.deployments_stream refuse the WebSocket upgrade.
 	NoStream bool
+
+	// Region is the region the app lives in; "" means Options.Region. The
+	// app is 404 on every other region's API. Ignored for a child app, which
+	// lives in its parent's region.
+	Region string
+	// Parent makes an added app a child of that app (parent_app_name), as
+	// if a client had created it; it then lives in the parent's region when
+	// the parent is known. Ignored for apps a client creates.
+	Parent string
+	// Variables are set on the app when it is added (created or updated,
+	// as PUT /variables does); ignored for apps a client creates.
+	Variables map[string]string
+	// Serve runs the app on 127.0.0.1 (see AppServer); its URL becomes the
+	// app's "url" and "base_url" unless URL is set.
+	Serve *AppServer
+	// FreeTrialExceeded makes creating a child of this app answer 402, as
+	// for an owner still on the free trial.
+	FreeTrialExceeded bool
+	// AddonPolls is how many GETs (list or show) an addon of this app
+	// answers "provisioning" before "running"; 0: running at once.
+	AddonPolls int
+	// ScalePolls is how many GETs of a scale operation answer "running"
+	// before it ends; ScaleError makes it end "error" with that text (the
+	// formation then stays as it was).
+	ScalePolls int
+	ScaleError string
 }
 
 // Deployment is a snapshot of a deployment the fake created.
@@ -54,6 +82,10 @@ type Deployment struct {
 	Log       string // the log so far, as links.output serves it
 	Polls     int    // status GETs so far
 	CreatedAt time.Time
+	// PostdeployHook is the request's postdeploy_hook; nil when absent or null.
+	PostdeployHook *string
+	// Env is the app's variables when the deployment was created.
+	Env map[string]string
 	// Archive is what the builder fetched from SourceURL; nil until the
 	// deployment entered "building".
 	Archive *Archive
@@ -101,11 +133,21 @@ func (a *Archive) Entry(name string) (Entry, bool) {
 
 type app struct {
 	name, id string
+	region   string
+	parent   string // the parent's name for a child app
+	isNew    bool   // created through the API: "new" until deployed
 	sc       Scenario
 	deps     []*deployment
 	subs     map[*subscriber]struct{}
 	dropped  bool // the DropStreamAfter knob has fired
 	created  time.Time
+
+	vars      []*variable
+	addons    []*addon
+	formation map[string]Container
+	ops       []*operation
+	web       *httptest.Server // Scenario.Serve
+	webHits   int
 }
 
 type deployment struct {
@@ -114,6 +156,8 @@ type deployment struct {
 	sourceURL string
 	gitRef    *string
 	prevRef   *string
+	hook      *string
+	env       map[string]string
 	createdAt time.Time
 
 	advance sync.Mutex // serializes moves (and the source fetch)
@@ -130,20 +174,104 @@ type deployment struct {
 	archive    *Archive
 }
 
-// AddApp makes an app known (by name, and by its id in URLs). Adding a name
-// again replaces its scenario for the deployments created next.
+// AddApp makes an app known (by name, and by its id in URLs), owned by the
+// user of Options.APIToken, in sc.Region. Adding a name again replaces its
+// scenario (region included) for what happens next.
 func (s *Server) AddApp(name string, sc Scenario) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if a, ok := s.apps[name]; ok {
-		a.sc = sc
-		return
+	region := s.regionName(sc.Region)
+	if p := s.apps[sc.Parent]; p != nil {
+		region = p.region
 	}
+	a, ok := s.apps[name]
+	if ok {
+		a.sc = sc
+		a.region, a.parent = region, sc.Parent
+		s.startWeb(a)
+	} else {
+		a = s.newApp(name, region, sc.Parent, sc)
+	}
+	for _, k := range slices.Sorted(maps.Keys(sc.Variables)) {
+		a.setVar(k, sc.Variables[k])
+	}
+}
+
+// PlanApp sets the scenario of an app that a client will create (a child
+// app); without it a created app has the zero Scenario.
+func (s *Server) PlanApp(name string, sc Scenario) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.planned[name] = sc
+}
+
+// newApp registers an app. The caller holds s.mu.
+func (s *Server) newApp(name, region, parent string, sc Scenario) *app {
 	sum := sha256.Sum256([]byte(name))
-	a := &app{name: name, id: hex.EncodeToString(sum[:12]), sc: sc, subs: map[*subscriber]struct{}{}, created: s.now()}
+	a := &app{name: name, id: hex.EncodeToString(sum[:12]), region: region, parent: parent, sc: sc,
+		subs: map[*subscriber]struct{}{}, created: s.now(), formation: map[string]Container{}}
 	s.apps[name] = a
 	s.apps[a.id] = a
-	s.appList = append(s.appList, a)
+	s.startWeb(a)
+	return a
+}
+
+func (s *Server) regionName(name string) string {
+	if name == "" {
+		return s.opts.Region
+	}
+	return name
+}
+
+// App is a snapshot of an app the fake knows.
+type App struct {
+	Name, ID string
+	Region   string
+	Parent   string // parent app's name for a child app, else ""
+	URL      string
+	// Variables are the app's environment variables by name.
+	Variables map[string]string
+	Addons    []Addon
+	// Formation is the containers by type, as scale operations left them.
+	Formation map[string]Container
+}
+
+// Addon is a snapshot of a provisioned addon.
+type Addon struct {
+	ID, Provider, PlanID, PlanName string
+	Status                         string // provisioning, running
+	Polls                          int
+}
+
+// Container is one container type's formation.
+type Container struct {
+	Amount int
+	Size   string
+}
+
+// App returns a snapshot of the app called name (or with that id); false
+// when there is none (never added, or deleted).
+func (s *Server) App(name string) (App, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.apps[name]
+	if a == nil {
+		return App{}, false
+	}
+	out := App{Name: a.name, ID: a.id, Region: a.region, Parent: a.parent, URL: s.appURL(a),
+		Variables: a.env(), Formation: maps.Clone(a.formation)}
+	for _, ad := range a.addons {
+		out.Addons = append(out.Addons, Addon{ID: ad.id, Provider: ad.provider, PlanID: ad.plan.id,
+			PlanName: ad.plan.name, Status: ad.status(a.sc), Polls: ad.polls})
+	}
+	return out, true
+}
+
+// Deleted returns the names of the apps a client deleted, in order.
+func (s *Server) Deleted() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.deleted)
 }
 
 // Deployments returns snapshots of app's deployments in creation order.
@@ -165,6 +293,11 @@ func (s *Server) snapshot(d *deployment) Deployment {
 	out := Deployment{
 		ID: d.id, App: d.app.name, AppID: d.app.id, SourceURL: d.sourceURL,
 		Status: d.status, Log: logText(d.log), Polls: d.polls, CreatedAt: d.createdAt,
+		Env: maps.Clone(d.env),
+	}
+	if d.hook != nil {
+		h := *d.hook
+		out.PostdeployHook = &h
 	}
 	if d.gitRef != nil {
 		r := *d.gitRef
@@ -196,7 +329,10 @@ func (s *Server) appURL(a *app) string {
 	if a.sc.URL != "" {
 		return a.sc.URL
 	}
-	return "https://" + a.name + "." + s.opts.Region + ".scalingo.io"
+	if a.web != nil {
+		return a.web.URL
+	}
+	return "https://" + a.name + "." + a.region + ".scalingo.io"
 }
 
 // plan returns a deployment's states and the log lines appended on entering each.

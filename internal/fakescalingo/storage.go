@@ -97,14 +97,14 @@ func (b *blobStore) sign(method, key string, ttl time.Duration) string {
 }
 
 func (b *blobStore) signature(method, host, path string, q url.Values) string {
-	q = maps(q)
+	q = cloneValues(q)
 	q.Del("X-Amz-Signature")
 	m := hmac.New(sha256.New, b.key)
 	io.WriteString(m, method+"\n"+path+"\n"+q.Encode()+"\n"+host)
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-func maps(q url.Values) url.Values {
+func cloneValues(q url.Values) url.Values {
 	out := url.Values{}
 	for k, v := range q {
 		out[k] = append([]string(nil), v...)

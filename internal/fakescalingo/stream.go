@@ -116,7 +116,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 			Token string `json:"token"`
 		} `json:"data"`
 	}
-	if json.Unmarshal(msg, &auth) != nil || auth.Type != "auth" || s.checkJWT(auth.Data.Token) != nil {
+	if json.Unmarshal(msg, &auth) != nil || auth.Type != "auth" || !s.validJWT(auth.Data.Token) {
 		c.Close(websocket.StatusPolicyViolation, "authentication failed")
 		return
 	}

@@ -61,3 +61,45 @@ func TestRun_badFlag(t *testing.T) {
 		t.Error("run accepted an unknown flag")
 	}
 }
+
+func TestRun_regions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr bool
+	}{
+		{"app in another region", []string{"--other-region", "osc-secnum-fr1", "--app", "prod-app@osc-secnum-fr1"}, false},
+		{"region not served", []string{"--app", "prod-app@osc-secnum-fr1"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			pr, pw := io.Pipe()
+			done := make(chan error, 1)
+			go func() {
+				done <- run(ctx, tc.args, pw, io.Discard)
+				pw.Close()
+			}()
+			var regions []string
+			sc := bufio.NewScanner(pr)
+			for sc.Scan() {
+				if r, ok := strings.CutPrefix(sc.Text(), "# region "); ok {
+					regions = append(regions, r)
+				}
+				if strings.HasPrefix(sc.Text(), "# then: ") {
+					break
+				}
+			}
+			go io.Copy(io.Discard, pr)
+			cancel()
+			err := <-done
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("run: %v", err)
+			}
+			if !tc.wantErr && (len(regions) != 2 || !strings.HasPrefix(regions[1], "osc-secnum-fr1: http://127.0.0.1:")) {
+				t.Errorf("printed regions %q", regions)
+			}
+		})
+	}
+}
