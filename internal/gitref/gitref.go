@@ -52,7 +52,7 @@ func Head(path string) (string, error) {
 	}
 	r, err := find(start)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("find the git repository of %s: %w", start, err)
 	}
 	defer r.close()
 	sha, err := r.head()
@@ -112,13 +112,13 @@ func find(dir string) (*repo, error) {
 			return open(gitdir)
 		case err == nil:
 			// A symlinked .git could point anywhere on the machine: refused, not followed.
-			return nil, fmt.Errorf("find the git repository: %s is not a folder or a file; not followed", dot)
+			return nil, fmt.Errorf("%s is not a folder or a file; not followed", dot)
 		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
-			return nil, fmt.Errorf("find the git repository: %w", err)
+			return nil, err
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return nil, fmt.Errorf("find the git repository: %w", ErrNotRepo)
+			return nil, ErrNotRepo
 		}
 		dir = parent
 	}
