@@ -61,7 +61,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
 		// Load keeps the token out of its messages, so no mask is needed yet.
-		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(err.Error()))
+		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(platform.EscapeLines(err.Error())))
 		if p := config.Detect(getenv); p == config.GitHub {
 			platform.New(p, stdout, getenv, nil).Error("invalid input: %s", err)
 		}
