@@ -61,7 +61,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	cfg, err := config.Load(args, getenv)
 	if err != nil {
 		// Load keeps the token out of its messages, so no mask is needed yet.
-		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(err.Error()))
+		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(platform.EscapeLines(err.Error())))
 		if p := config.Detect(getenv); p == config.GitHub {
 			platform.New(p, stdout, getenv, nil).Error("invalid input: %s", err)
 		}
@@ -84,6 +84,14 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	// Before anything else is printed: the runner masks from here on.
 	r.Mask(cfg.APIToken)
 	errOut := r.Stderr(stderr)
+	if !cfg.DryRun {
+		// A destination found broken only after deploying would fail the job, and a
+		// retried job would deploy a second time.
+		if err := r.CheckDestinations(cfg.OutputFile); err != nil {
+			report(r, errOut, cfg, nil, err)
+			return err
+		}
+	}
 
 	start := now()
 	res, err := deployRun(ctx, cfg, getenv, r, h)
@@ -173,15 +181,21 @@ func describe(r *platform.Reporter, cfg *config.Config, arc *archive.Result) {
 	if !cfg.DryRun {
 		return
 	}
+	// Entry names come from the tree or the archive: escaped, and on GitHub inside a
+	// stop-commands block.
 	r.Printf("Dry run: nothing is sent. Largest entries:")
+	var b strings.Builder
 	for _, e := range arc.Largest {
-		r.Printf("  %10s  %s", platform.HumanBytes(e.Size), e.Name)
+		fmt.Fprintf(&b, "  %10s  %s\n", platform.HumanBytes(e.Size), platform.Escape(e.Name))
 	}
+	r.Untrusted(b.String())
 	if cfg.List {
 		r.Printf("Every entry (folders end in /):")
+		b.Reset()
 		for _, e := range arc.Entries {
-			r.Printf("  %s", e.Name)
+			fmt.Fprintf(&b, "  %s\n", platform.Escape(e.Name))
 		}
+		r.Untrusted(b.String())
 	}
 }
 
@@ -200,7 +214,8 @@ func report(r *platform.Reporter, errOut io.Writer, cfg *config.Config, res *dep
 		r.Error("%s", err.Error())
 		return
 	}
-	fmt.Fprintf(errOut, "scalingo-deploy: %s\n", err)
+	// An error may quote a file name or an API answer: escaped, as the reporter does.
+	fmt.Fprintf(errOut, "scalingo-deploy: %s\n", platform.EscapeLines(err.Error()))
 }
 
 func indent(s string) string {

@@ -44,6 +44,11 @@ func Terminal(status string) bool {
 
 // follower waits for one deployment's verdict and prints its build log once, live.
 //
+// The log reads top to bottom: one group (a GitLab section) per deployment holds the
+// whole build log, with the status changes as lines inside it; the verdict, what it means
+// and the last lines of the log come after the group closes, once, when the stream and
+// links.output have been drained.
+//
 // Polling GET /deployments/{id} is the source of truth for the status. The app's
 // WebSocket stream, when it can be opened, brings the log live; when it cannot (or
 // while it is down), the log is read from links.output as it grows. Log lines are
@@ -62,6 +67,7 @@ type follower struct {
 	warned       map[string]bool
 	queuedNoted  bool
 	lines        []string // the log lines printed so far
+	chunks       chan logChunk
 	endGroup     func()
 	streamUp     atomic.Bool
 	streamFailed atomic.Bool
@@ -82,6 +88,8 @@ func (f *follower) run(ctx context.Context) error {
 	f.start = f.Now()
 	f.status = f.dep.Status
 	f.warned = map[string]bool{}
+	f.endGroup = f.Reporter.Group("Build log of deployment " + f.dep.ID)
+	defer f.closeGroup() // on every way out; the verdict is printed after it
 	f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
 
 	// The timeout is checked against the injected clock after each poll; this deadline
@@ -90,6 +98,7 @@ func (f *follower) run(ctx context.Context) error {
 	defer cancelWait()
 
 	chunks := make(chan logChunk, 256)
+	f.chunks = chunks
 	statusHint := make(chan string, 16)
 	streamCtx, stopStream := context.WithCancel(waitCtx)
 	var wg sync.WaitGroup
@@ -98,10 +107,17 @@ func (f *follower) run(ctx context.Context) error {
 		wg.Wait()
 	}()
 	if f.streamURL != "" {
+		// The first connection is tried here, before the first poll, so that the log
+		// says at a fixed place whether it comes live or through the API.
+		s, err := f.Client.Stream(streamCtx, f.streamURL)
+		if err != nil && streamCtx.Err() == nil {
+			f.streamFailed.Store(true)
+			f.Reporter.Printf("The live log stream is unavailable (%v); reading the log through the API instead.", redactStreamErr(err, f.streamURL))
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f.stream(streamCtx, chunks, statusHint)
+			f.stream(streamCtx, s, chunks, statusHint)
 		}()
 	} else {
 		f.streamFailed.Store(true)
@@ -176,15 +192,14 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	if !f.streamUp.Load() && !Terminal(dep.Status) {
 		f.catchUp(ctx) // a terminal status catches up below
 	}
-	if dep.Status != f.status {
+	if Terminal(dep.Status) {
 		f.status = dep.Status
-		f.closeGroup()
-		f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
-	}
-	switch {
-	case Terminal(f.status):
+		// The whole log, then the verdict after the group: what the stream has brought,
+		// then what links.output has that the stream did not.
+		f.drain()
 		f.catchUp(ctx)
 		f.closeGroup()
+		f.Reporter.Printf("[%s] %s: %s", f.elapsed(), f.status, Reason(f.status))
 		if f.status == "success" {
 			return true, nil
 		}
@@ -193,6 +208,12 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 			f.Reporter.Untrusted(tail)
 		}
 		return true, &FailedError{ID: f.dep.ID, Status: f.status}
+	}
+	if dep.Status != f.status {
+		f.status = dep.Status
+		f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
+	}
+	switch {
 	case f.status == "queued":
 		if !f.queuedNoted && f.Now().Sub(f.start) >= f.QueuedNotice {
 			f.queuedNoted = true
@@ -203,6 +224,18 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 		f.Reporter.Warning("deployment %s has an unknown status %q; still waiting for a known one", f.dep.ID, f.status)
 	}
 	return false, nil
+}
+
+// drain prints the log lines the stream has passed on and the loop has not taken yet.
+func (f *follower) drain() {
+	for {
+		select {
+		case c := <-f.chunks:
+			f.printChunk(c) // a gap is filled by the catch-up that follows
+		default:
+			return
+		}
+	}
 }
 
 // catchUp prints the log lines that links.output has and this run has not printed.
@@ -242,9 +275,6 @@ func (f *follower) printLines(lines []string) {
 	if len(lines) == 0 {
 		return
 	}
-	if f.endGroup == nil {
-		f.endGroup = f.Reporter.Group("Build log")
-	}
 	f.Reporter.Untrusted(strings.Join(lines, "\n"))
 	f.lines = append(f.lines, lines...)
 }
@@ -277,23 +307,36 @@ func splitLines(text string) []string {
 // stream follows the app's deployments stream, reconnecting with backoff, and passes on
 // our deployment's log lines and status changes. It gives up on the stream only when the
 // run ends; while the stream is down, the poller reads links.output instead.
-func (f *follower) stream(ctx context.Context, chunks chan<- logChunk, statusHint chan<- string) {
+// first is the connection run opened, nil if it failed (and said so).
+func (f *follower) stream(ctx context.Context, first *scalingo.Stream, chunks chan<- logChunk, statusHint chan<- string) {
 	backoff := time.Second
 	for {
-		err := f.streamOnce(ctx, chunks, statusHint)
-		f.streamUp.Store(false)
-		if ctx.Err() != nil {
-			return
+		if first != nil {
+			err := f.follow(ctx, first, chunks, statusHint)
+			first = nil
+			f.streamUp.Store(false)
+			if ctx.Err() != nil {
+				return
+			}
+			if !f.streamFailed.Swap(true) {
+				f.Reporter.Printf("The live log stream is unavailable (%v); reading the log through the API instead.", redactStreamErr(err, f.streamURL))
+			}
 		}
-		if !f.streamFailed.Swap(true) {
-			f.Reporter.Printf("The live log stream is unavailable (%v); reading the log through the API instead.", redactStreamErr(err, f.streamURL))
-		}
+		// Down (the first connection failed, or this one ended): wait, then reconnect.
 		select {
 		case <-ctx.Done():
 			return
 		case <-f.After(backoff):
 		}
 		backoff = min(2*backoff, 30*time.Second)
+		s, err := f.Client.Stream(ctx, f.streamURL)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			continue
+		}
+		first = s
 	}
 }
 
@@ -301,11 +344,8 @@ func (f *follower) stream(ctx context.Context, chunks chan<- logChunk, statusHin
 // is taken as stalled and reopened.
 const streamIdle = 2 * time.Minute
 
-func (f *follower) streamOnce(ctx context.Context, chunks chan<- logChunk, statusHint chan<- string) error {
-	s, err := f.Client.Stream(ctx, f.streamURL)
-	if err != nil {
-		return err
-	}
+// follow reads one connection until it ends, and closes it.
+func (f *follower) follow(ctx context.Context, s *scalingo.Stream, chunks chan<- logChunk, statusHint chan<- string) error {
 	defer s.Close()
 	count := 0
 	for {

@@ -56,3 +56,23 @@ func TestTerminalAndReason(t *testing.T) {
 		}
 	}
 }
+
+// TestDrain: the lines the stream has passed on but the loop has not taken yet are
+// printed before the verdict, once, in order, replays skipped.
+func TestDrain(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	f := &follower{Deps: Deps{Reporter: platform.New(config.Local, &out, func(string) string { return "" }, time.Now)}}
+	f.lines = []string{"a"}
+	f.chunks = make(chan logChunk, 4)
+	f.chunks <- logChunk{first: 0, lines: []string{"a", "b"}}
+	f.chunks <- logChunk{first: 2, lines: []string{"c"}}
+	f.chunks <- logChunk{first: 0, lines: []string{"a", "b", "c"}} // a replay after a reconnect
+	f.drain()
+	if got := strings.Join(f.lines, " "); got != "a b c" || out.String() != "b\nc\n" {
+		t.Errorf("lines %q, printed %q; want a b c, and b, c printed", got, out.String())
+	}
+	if len(f.chunks) != 0 {
+		t.Errorf("%d chunks left", len(f.chunks))
+	}
+}

@@ -3,6 +3,7 @@ package platform
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -58,8 +59,10 @@ func (r *Reporter) WriteOutputs(o Outputs, file string) error {
 
 func (r *Reporter) githubOutputs(o Outputs) (err error) {
 	if r.getenv("GITHUB_OUTPUT") == "" {
-		// go-githubactions panics on an unset GITHUB_OUTPUT (it opens "").
-		return errors.New("write outputs: GITHUB_OUTPUT is not set")
+		// go-githubactions panics on an unset GITHUB_OUTPUT (it opens ""). The run goes on
+		// without outputs: CheckDestinations has warned already, or warns now.
+		r.warnNoGitHubOutput()
+		return nil
 	}
 	// It also panics when the file cannot be written: turn that into an error.
 	defer func() {
@@ -70,7 +73,10 @@ func (r *Reporter) githubOutputs(o Outputs) (err error) {
 	gha := githubactions.New(githubactions.WithGetenv(r.getenv), githubactions.WithWriter(r.out))
 	for _, p := range o.pairs() {
 		if p[2] != "" {
-			gha.SetOutput(p[0], r.out.Redact(p[2]))
+			// One line, whatever the value: go-githubactions writes a heredoc with a fixed
+			// delimiter, which a value holding a newline and that delimiter would close,
+			// to add outputs of its own after it.
+			gha.SetOutput(p[0], outputValue(r.out.Redact(p[2])))
 		}
 	}
 	return nil
@@ -97,7 +103,98 @@ func (r *Reporter) writeDotenv(path string, o Outputs, flag int) error {
 	return nil
 }
 
-// dotenvValue keeps a value on one line without quotes, as GitLab reads it.
-func dotenvValue(v string) string {
-	return strings.TrimSpace(strings.NewReplacer("\r", " ", "\n", " ").Replace(v))
+// outputValue is v on one line: no newline, no \r, no other control character nor line
+// separator (Escape shows them as \n, \r, \u2028…). An honest value has none of them.
+func outputValue(v string) string { return Escape(v) }
+
+// dotenvValue keeps a value on one line without quotes, as GitLab reads it (it strips
+// leading and trailing spaces).
+func dotenvValue(v string) string { return strings.TrimSpace(outputValue(v)) }
+
+// warnNoGitHubOutput tells, once, that GitHub gave no GITHUB_OUTPUT file.
+func (r *Reporter) warnNoGitHubOutput() {
+	r.mu.Lock()
+	warned := r.warnedNoOutput
+	r.warnedNoOutput = true
+	r.mu.Unlock()
+	if !warned {
+		r.Warning("GITHUB_OUTPUT is not set: the step outputs (deployment-id, status, app-url, git-ref, archive-size) are not written; the deployment goes on")
+	}
+}
+
+// DestinationError is an output destination that cannot be written: invalid input,
+// found before any request.
+type DestinationError struct {
+	What string // "the output file", "GITHUB_OUTPUT"…
+	Path string
+	Err  error
+}
+
+func (e *DestinationError) Error() string {
+	err := e.Err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the path is named already
+	}
+	return fmt.Sprintf("%s %s cannot be written: %v", e.What, Escape(e.Path), err)
+}
+
+func (e *DestinationError) Unwrap() error { return e.Err }
+
+// InvalidInput marks the error as invalid input (exit code 2).
+func (e *DestinationError) InvalidInput() bool { return true }
+
+// CheckDestinations checks, before any request, that every file the run will write
+// (outputFile unless "", GITHUB_OUTPUT and GITHUB_STEP_SUMMARY on GitHub, DRONE_OUTPUT on
+// Drone) can be opened for appending, so that a broken destination is found before a
+// deployment exists rather than after (a retried job would deploy twice). A file that
+// did not exist is removed again: the output file may lie in the tree about to be
+// archived, and a run that stops early must leave nothing behind. Opening cannot tell a
+// full device (/dev/full) from a good one without writing to it; that write error comes
+// later, named, from WriteOutputs. On GitHub without GITHUB_OUTPUT it warns and returns
+// no error: the deployment goes on without outputs.
+func (r *Reporter) CheckDestinations(outputFile string) error {
+	type dest struct{ what, path string }
+	var dests []dest
+	if outputFile != "" {
+		dests = append(dests, dest{"the output file", outputFile})
+	}
+	switch r.kind {
+	case config.GitHub:
+		if p := r.getenv("GITHUB_OUTPUT"); p != "" {
+			dests = append(dests, dest{"GITHUB_OUTPUT", p})
+		} else {
+			r.warnNoGitHubOutput()
+		}
+		if p := r.getenv("GITHUB_STEP_SUMMARY"); p != "" {
+			dests = append(dests, dest{"GITHUB_STEP_SUMMARY", p})
+		}
+	case config.Drone:
+		if p := r.getenv("DRONE_OUTPUT"); p != "" {
+			dests = append(dests, dest{"DRONE_OUTPUT", p})
+		}
+	}
+	var errs []error
+	for _, d := range dests {
+		if err := checkWritable(d.path); err != nil {
+			errs = append(errs, &DestinationError{What: d.what, Path: d.path, Err: err})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkWritable(path string) error {
+	_, statErr := os.Lstat(path)
+	existed := statErr == nil
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if !existed {
+		return os.Remove(path)
+	}
+	return nil
 }

@@ -22,10 +22,11 @@ type Reporter struct {
 	getenv func(string) string
 	now    func() time.Time
 
-	mu        sync.Mutex
-	out       *Redactor
-	seq       int    // numbers GitLab sections
-	lastTitle string // the last plain-text group title printed
+	mu             sync.Mutex
+	out            *Redactor
+	seq            int    // numbers GitLab sections
+	lastTitle      string // the last plain-text group title printed
+	warnedNoOutput bool   // the missing GITHUB_OUTPUT was told
 }
 
 // New returns a Reporter for kind writing to out. Every line goes through a Redactor, so
@@ -67,12 +68,10 @@ func (r *Reporter) Printf(format string, args ...any) {
 	r.line(fmt.Sprintf(format, args...))
 }
 
-// line prints s, neutralising a workflow command hidden at the start of any of its lines.
+// line prints s, escaped line by line (EscapeLines): a file name or an API value quoted
+// in it cannot start a command on any platform.
 func (r *Reporter) line(s string) {
-	if r.kind == config.GitHub {
-		s = neutralise(s)
-	}
-	fmt.Fprintln(r.out, strings.TrimRight(s, "\n"))
+	fmt.Fprintln(r.out, EscapeLines(strings.TrimRight(s, "\n")))
 }
 
 // Warning prints a warning: an annotation on GitHub, a marked line elsewhere.
@@ -85,7 +84,7 @@ func (r *Reporter) Notice(format string, args ...any) { r.annotate("notice", for
 func (r *Reporter) Error(format string, args ...any) { r.annotate("error", format, args...) }
 
 func (r *Reporter) annotate(level, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := EscapeLines(fmt.Sprintf(format, args...))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.kind == config.GitHub {
@@ -97,6 +96,7 @@ func (r *Reporter) annotate(level, format string, args ...any) {
 
 // Group starts a collapsible section of the log and returns the function that ends it.
 func (r *Reporter) Group(title string) (end func()) {
+	title = Escape(title)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch r.kind {
@@ -123,16 +123,17 @@ func (r *Reporter) raw(s string) {
 	io.WriteString(r.out, s)
 }
 
-// Untrusted prints text that this program does not control (an app's build log). On
-// GitHub it goes between ::stop-commands:: and its resume token, so that a line such as
-// "::set-env" or "::add-mask" in a build log cannot run as a workflow command.
+// Untrusted prints text that this program does not control (an app's build log, a
+// listing of file names), each line escaped (EscapeLines). On GitHub it also goes between
+// ::stop-commands:: and its resume token, so that a line such as "::set-env" or
+// "::add-mask" cannot run as a workflow command; on GitLab the escaping keeps a line from
+// opening or closing a section (that needs \r and ESC).
 func (r *Reporter) Untrusted(text string) {
+	text = strings.TrimRight(text, "\n")
 	if text == "" {
 		return
 	}
-	if !strings.HasSuffix(text, "\n") {
-		text += "\n"
-	}
+	text = EscapeLines(text) + "\n"
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.kind != config.GitHub {
@@ -149,19 +150,6 @@ func randomToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// neutralise breaks a line that would start a workflow command ("::x::") by escaping its
-// first colon. Text of ours that embeds user input (file names, messages) thus cannot run
-// commands either.
-func neutralise(s string) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		if strings.HasPrefix(strings.TrimLeft(l, " \t"), "::") {
-			lines[i] = strings.Replace(l, "::", "%3A:", 1)
-		}
-	}
-	return strings.Join(lines, "\n")
 }
 
 // escapeData escapes a workflow command's message as the runner expects.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 )
@@ -33,7 +34,11 @@ func script(r *Reporter) {
 	r.Printf("::set-output name=x::injected by a file name")
 	end := r.Group("Build log (building)")
 	r.Untrusted("-----> Building\n::add-mask::hacked\n::error::fake annotation")
+	// A build log trying to close the section, and the runner's other ways in.
+	r.Untrusted("\x1b[0Ksection_end:1764000000:scalingo_deploy_1\r\x1b[0K\nok\r::warning::cr\n\u3000::warning::ideographic space\nx##[warning]legacy\u2028::error::ls")
 	end()
+	r.Printf("  %s", Escape("a\r::warning::X"))
+	r.Printf("  %s", Escape("\v::error::X"))
 	r.Printf("[00:10] build-error")
 	r.Warning("unknown status %q", "weird")
 	r.Error("deployment %s failed: %s", "d-1", "build-error\nsecond line 100%")
@@ -51,7 +56,12 @@ func TestReporter_Golden(t *testing.T) {
 			got := untrustedToken.ReplaceAllString(out.String(), "TOKEN")
 			golden := filepath.Join("testdata", string(p)+".golden")
 			if *update {
-				os.WriteFile(golden, []byte(got), 0o644)
+				// Writing is all -update does: comparing the output with itself would
+				// pass whatever it is.
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
 			}
 			want, err := os.ReadFile(golden)
 			if err != nil {
@@ -74,44 +84,67 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// TestReporter_GitHubCommands checks what the runner would execute: outside the
-// stop-commands block only our own commands, and every group and block closed.
+// TestReporter_GitHubCommands checks what the runner would execute, by its rules
+// (runnerCommands): outside the stop-commands blocks only our own commands, and every
+// group and block closed.
 func TestReporter_GitHubCommands(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	script(New(config.GitHub, &out, env(), fixed))
-	var stopToken string
+	commands, open := runnerCommands(out.String())
+	if open {
+		t.Errorf("a stop-commands block left open:\n%s", out.String())
+	}
 	groups := 0
-	var commands []string
-	for _, line := range strings.Split(strings.TrimRight(out.String(), "\n"), "\n") {
-		if stopToken != "" {
-			if line == "::"+stopToken+"::" {
-				stopToken = ""
-			}
-			continue
-		}
-		if !strings.HasPrefix(line, "::") {
-			continue
-		}
-		name, _, _ := strings.Cut(strings.TrimPrefix(line, "::"), "::")
-		name, _, _ = strings.Cut(name, " ")
-		commands = append(commands, name)
+	var names []string
+	for _, c := range commands {
+		name, _, _ := strings.Cut(c, " ")
+		names = append(names, name)
 		switch name {
-		case "stop-commands":
-			stopToken = strings.TrimPrefix(line, "::stop-commands::")
 		case "group":
 			groups++
 		case "endgroup":
 			groups--
 		}
 	}
-	if stopToken != "" || groups != 0 {
-		t.Errorf("unclosed: stop-commands %q, groups %d", stopToken, groups)
+	if groups != 0 {
+		t.Errorf("%d groups left open", groups)
 	}
-	want := "add-mask group stop-commands endgroup warning error"
-	if got := strings.Join(commands, " "); got != want {
+	want := "add-mask group stop-commands stop-commands endgroup warning error"
+	if got := strings.Join(names, " "); got != want {
 		t.Errorf("commands run: %q, want %q", got, want)
 	}
+}
+
+// runnerCommands reads out as actions/runner does and returns the commands it would run
+// (name and properties), and whether a stop-commands block is left open. The runner
+// splits lines at \n, \r and \r\n; a line is a command when, once all leading
+// whitespace is trimmed, it starts with "::name…::", or when it holds "##[" anywhere
+// (the legacy form); inside ::stop-commands::TOKEN only "::TOKEN::" counts.
+func runnerCommands(out string) (commands []string, open bool) {
+	stop := ""
+	for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if stop != "" {
+			if strings.EqualFold(line, "::"+stop+"::") {
+				stop = ""
+			}
+			continue
+		}
+		trimmed := strings.TrimLeftFunc(line, unicode.IsSpace)
+		if rest, ok := strings.CutPrefix(trimmed, "::"); ok {
+			if cmd, _, ok := strings.Cut(rest, "::"); ok {
+				commands = append(commands, cmd)
+				if t, ok := strings.CutPrefix(line, "::stop-commands::"); ok {
+					stop = t
+				}
+				continue
+			}
+		}
+		if i := strings.Index(line, "##["); i >= 0 {
+			commands = append(commands, "legacy "+line[i:])
+		}
+	}
+	return commands, stop != ""
 }
 
 func TestWriteOutputs(t *testing.T) {
@@ -132,7 +165,7 @@ func TestWriteOutputs(t *testing.T) {
 				"git-ref<<_GitHubActionsFileCommandDelimeter_\nabc\n_GitHubActionsFileCommandDelimeter_\n" +
 				"archive-size<<_GitHubActionsFileCommandDelimeter_\n1234\n_GitHubActionsFileCommandDelimeter_\n"},
 		},
-		{name: "github without GITHUB_OUTPUT", platform: config.GitHub, wantErr: "GITHUB_OUTPUT is not set"},
+		{name: "github without GITHUB_OUTPUT: skipped with a warning", platform: config.GitHub, want: map[string]string{}},
 		{
 			name: "gitlab dotenv", platform: config.GitLab, env: []string{},
 			want: map[string]string{"out.env": "SCALINGO_DEPLOYMENT_ID=d-1\nSCALINGO_DEPLOYMENT_STATUS=success\nSCALINGO_APP_URL=https://a.example\nSCALINGO_GIT_REF=abc\nSCALINGO_ARCHIVE_SIZE=1234\n"},
@@ -185,7 +218,7 @@ func TestWriteOutputs_PartialAndUnwritable(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(filepath.Join(dir, "o.env"))
-	if string(got) != "SCALINGO_GIT_REF=g x\nSCALINGO_ARCHIVE_SIZE=10\n" {
+	if string(got) != "SCALINGO_GIT_REF=g\\nx\nSCALINGO_ARCHIVE_SIZE=10\n" {
 		t.Errorf("partial outputs = %q", got)
 	}
 	gh := New(config.GitHub, &bytes.Buffer{}, env("GITHUB_OUTPUT", filepath.Join(dir, "missing", "out")), fixed)

@@ -26,10 +26,10 @@ type Summary struct {
 
 // Line is the one plain line that ends every run, on every platform.
 func (s Summary) Line() string {
-	parts := []string{"app=" + s.App, "region=" + s.Region}
+	parts := []string{"app=" + Escape(s.App), "region=" + Escape(s.Region)}
 	add := func(k, v string) {
 		if v != "" {
-			parts = append(parts, k+"="+v)
+			parts = append(parts, k+"="+Escape(v)) // API values on one line
 		}
 	}
 	add("deployment", s.DeploymentID)
@@ -97,7 +97,7 @@ func (r *Reporter) WriteSummary(s Summary) error {
 }
 
 func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(Escape(s))
 }
 
 func orDash(s string) string {

@@ -1,0 +1,86 @@
+package platform
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Escape returns s (a file name, an API value: text this program does not control) as
+// one line that no CI runner can read a command into:
+//
+//   - every control character (C0, DEL, C1 with U+0085), the line and paragraph
+//     separators U+2028 and U+2029, and invalid UTF-8 are shown escaped (\r, \n, \t, \v,
+//     \f, \xNN, \uNNNN), and a backslash as \\, so that two names never print alike;
+//   - a colon that, past leading whitespace, would start the line is escaped: the GitHub
+//     runner trims all Unicode whitespace (U+3000 too) before looking for "::";
+//   - "##[" (the runner's legacy command form, honoured anywhere in a line) is broken.
+//
+// GitLab sections need \r and ESC, which are escaped. The result holds no character for
+// which unicode.IsControl is true.
+func Escape(s string) string { return escape(s, true) }
+
+// EscapeLines escapes each line of s as Escape does, keeping the line breaks and leaving
+// backslashes alone: for messages of ours that quote untrusted text, and for build logs.
+func EscapeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = escape(l, false)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func escape(s string, backslash bool) string {
+	if safe(s, backslash) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\' && backslash:
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\v':
+			b.WriteString(`\v`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x80 && unicode.IsControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	out := b.String()
+	// A leading colon, past what the runner trims, could start "::command::". Format
+	// characters (zero-width space, BOM) are skipped too: older .NET trimmed them.
+	start := len(out) - len(strings.TrimLeftFunc(out, blank))
+	if strings.HasPrefix(out[start:], ":") {
+		out = out[:start] + `\x3a` + out[start+1:]
+	}
+	return strings.ReplaceAll(out, "##[", `##\x5b`)
+}
+
+// safe tells whether s needs no escaping, the common case.
+func safe(s string, backslash bool) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || (backslash && r == '\\') {
+			return false
+		}
+	}
+	trimmed := strings.TrimLeftFunc(s, blank)
+	return !strings.HasPrefix(trimmed, ":") && !strings.Contains(s, "##[")
+}
+
+func blank(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) }

@@ -1,0 +1,72 @@
+package platform
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+)
+
+func TestEscape(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"plain", "src/main.go", "src/main.go"},
+		{"unicode kept", "café/日本.txt", "café/日本.txt"},
+		{"carriage return", "a\r::warning::X", `a\r::warning::X`},
+		{"newline", "a\n::error::X", `a\n::error::X`},
+		{"vertical tab first", "\v::error::X", `\v::error::X`},
+		{"form feed, tab", "\f\t", `\f\t`},
+		{"ESC: a GitLab section", "\x1b[0Ksection_start:1:x\r\x1b[0K", `\x1b[0Ksection_start:1:x\r\x1b[0K`},
+		{"NEL, LS, PS", "a\u0085b\u2028c\u2029d", `a\u0085b\u2028c\u2029d`},
+		{"other C1", "a\u009bb", `a\u009bb`},
+		{"DEL and NUL", "a\x7f\x00", `a\x7f\x00`},
+		{"invalid UTF-8", "a\xffb", `a\xffb`},
+		{"backslash", `a\rb`, `a\\rb`},
+		{"leading colons", "::warning::X", `\x3a:warning::X`},
+		{"ideographic space then colons", "\u3000::warning::X", "\u3000\\x3a:warning::X"},
+		{"spaces then colons", "  \u00a0::x::y", "  \u00a0\\x3a:x::y"},
+		{"zero-width space then colons", "\u200b::x::y", "\u200b\\x3a:x::y"},
+		{"colons inside", "a::b::c", "a::b::c"},
+		{"legacy form anywhere", "x##[warning]y", `x##\x5bwarning]y`},
+		{"legacy form twice", "###[##[", `###\x5b##\x5b`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Escape(tt.in); got != tt.want {
+				t.Errorf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzEscape: whatever the input, the output holds no control character nor line
+// separator, and on a line of its own (or after any leading whitespace) it is no
+// workflow command; escaping is one-to-one, and EscapeLines keeps it so line by line.
+func FuzzEscape(f *testing.F) {
+	for _, s := range []string{"a\r::warning::X", "\u3000::warning::X", "\v::error::X", "x##[warning]y",
+		"\x1b[0Ksection_end:1:x\r\x1b[0K", "a\u2028::b::c", "\xff::", `\`, "##", "#", "[", ":"} {
+		f.Add(s, "")
+	}
+	f.Fuzz(func(t *testing.T, s, other string) {
+		for _, got := range []string{Escape(s), EscapeLines(s)} {
+			for _, line := range strings.Split(got, "\n") {
+				for _, r := range line {
+					if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+						t.Fatalf("Escape(%q) = %q holds %U", s, got, r)
+					}
+				}
+				for _, prefix := range []string{"", "  ", "\u3000"} {
+					if cmds, _ := runnerCommands(prefix + line); len(cmds) > 0 {
+						t.Fatalf("%q escapes to a command line %q: %q", s, prefix+line, cmds)
+					}
+				}
+				if EscapeLines(line) != line {
+					t.Fatalf("escaping %q twice changes it: %q then %q", s, line, EscapeLines(line))
+				}
+			}
+		}
+		if s != other && Escape(s) == Escape(other) {
+			t.Fatalf("%q and %q escape alike: %q", s, other, Escape(s))
+		}
+	})
+}

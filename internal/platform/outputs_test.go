@@ -1,0 +1,181 @@
+package platform
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+)
+
+func TestCheckDestinations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		platform config.Platform
+		// setup returns the output file and the environment, given a fresh folder.
+		setup   func(dir string) (string, []string)
+		wantErr string // "" for none
+		warns   bool   // a warning about GITHUB_OUTPUT is printed
+		nonRoot bool   // root writes through permissions
+	}{
+		{name: "good output file, not created", platform: config.GitLab,
+			setup: func(dir string) (string, []string) { return filepath.Join(dir, "o.env"), nil }},
+		{name: "missing folder", platform: config.GitLab, wantErr: "the output file",
+			setup: func(dir string) (string, []string) { return filepath.Join(dir, "nope", "o.env"), nil }},
+		{name: "read-only folder", platform: config.Woodpecker, wantErr: "permission denied", nonRoot: true,
+			setup: func(dir string) (string, []string) {
+				ro := filepath.Join(dir, "ro")
+				os.Mkdir(ro, 0o555)
+				return filepath.Join(ro, "o.env"), nil
+			}},
+		{name: "output file is a folder", platform: config.GitLab, wantErr: "is a directory",
+			setup: func(dir string) (string, []string) { return dir, nil }},
+		{name: "github: all good", platform: config.GitHub,
+			setup: func(dir string) (string, []string) {
+				return "", []string{"GITHUB_OUTPUT", filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY", filepath.Join(dir, "sum")}
+			}},
+		{name: "github: GITHUB_OUTPUT unset warns", platform: config.GitHub, warns: true,
+			setup: func(dir string) (string, []string) { return "", nil }},
+		{name: "github: GITHUB_OUTPUT a folder", platform: config.GitHub, wantErr: "GITHUB_OUTPUT",
+			setup: func(dir string) (string, []string) { return "", []string{"GITHUB_OUTPUT", dir} }},
+		{name: "github: step summary read-only", platform: config.GitHub, wantErr: "GITHUB_STEP_SUMMARY", nonRoot: true,
+			setup: func(dir string) (string, []string) {
+				sum := filepath.Join(dir, "sum")
+				os.WriteFile(sum, nil, 0o444)
+				return "", []string{"GITHUB_OUTPUT", filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY", sum}
+			}},
+		{name: "github: step summary a folder", platform: config.GitHub, wantErr: "GITHUB_STEP_SUMMARY",
+			setup: func(dir string) (string, []string) {
+				return "", []string{"GITHUB_OUTPUT", filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY", dir}
+			}},
+		{name: "drone: DRONE_OUTPUT in a missing folder", platform: config.Drone, wantErr: "DRONE_OUTPUT",
+			setup: func(dir string) (string, []string) { return "", []string{"DRONE_OUTPUT", filepath.Join(dir, "x", "y")} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.nonRoot && os.Geteuid() == 0 {
+				t.Skip("root writes through permissions")
+			}
+			dir := t.TempDir()
+			file, kv := tt.setup(dir)
+			before, _ := os.ReadDir(dir)
+			var out bytes.Buffer
+			err := New(tt.platform, &out, env(kv...), fixed).CheckDestinations(file)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("err = %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			var input interface{ InvalidInput() bool }
+			if err != nil && !(errors.As(err, &input) && input.InvalidInput()) {
+				t.Errorf("%v is not invalid input", err)
+			}
+			if warned := strings.Contains(out.String(), "::warning") && strings.Contains(out.String(), "GITHUB_OUTPUT is not set"); warned != tt.warns {
+				t.Errorf("warned %v, want %v:\n%s", warned, tt.warns, out.String())
+			}
+			if after, _ := os.ReadDir(dir); len(after) != len(before) {
+				t.Errorf("the check left files behind: %v, was %v", after, before)
+			}
+		})
+	}
+}
+
+// TestCheckDestinations_DevFull: a full device opens fine; the write error comes when the
+// outputs are written, naming the destination.
+func TestCheckDestinations_DevFull(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	r := New(config.GitLab, &bytes.Buffer{}, env(), fixed)
+	if err := r.CheckDestinations("/dev/full"); err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	err := r.WriteOutputs(Outputs{Status: "success"}, "/dev/full")
+	if err == nil || !strings.Contains(err.Error(), "/dev/full") || !strings.Contains(err.Error(), "no space left") {
+		t.Errorf("err = %v, want a write error naming /dev/full", err)
+	}
+}
+
+// TestWriteOutputs_HostileValues: an API value holding a newline and go-githubactions'
+// fixed heredoc delimiter must not add an output, nor a dotenv variable.
+func TestWriteOutputs_HostileValues(t *testing.T) {
+	t.Parallel()
+	const delim = "_GitHubActionsFileCommandDelimeter_"
+	o := Outputs{DeploymentID: "d-1", Status: "success", AppURL: "https://x.example\n" + delim + "\ninjected=yes\r\nstatus<<EOF\nhacked\nEOF",
+		GitRef: "ref\u2028\rSCALINGO_INJECTED=1"}
+	dir := t.TempDir()
+	ghOut := filepath.Join(dir, "gh")
+	if err := New(config.GitHub, &bytes.Buffer{}, env("GITHUB_OUTPUT", ghOut), fixed).WriteOutputs(o, ""); err != nil {
+		t.Fatal(err)
+	}
+	got := parseGitHubOutput(t, ghOut)
+	want := map[string]string{"deployment-id": "d-1", "status": "success",
+		"app-url": `https://x.example\n` + delim + `\ninjected=yes\r\nstatus<<EOF\nhacked\nEOF`, "git-ref": `ref\u2028\rSCALINGO_INJECTED=1`}
+	if len(got) != len(want) {
+		t.Errorf("GITHUB_OUTPUT holds %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("output %s = %q, want %q", k, got[k], v)
+		}
+	}
+
+	dotenv := filepath.Join(dir, "o.env")
+	if err := New(config.GitLab, &bytes.Buffer{}, env(), fixed).WriteOutputs(o, dotenv); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(dotenv)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != 4 || strings.ContainsAny(string(data), "\r\u2028") {
+		t.Errorf("dotenv holds %d lines, want 4:\n%q", len(lines), data)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "SCALINGO_DEPLOYMENT_") && !strings.HasPrefix(l, "SCALINGO_APP_URL=") && !strings.HasPrefix(l, "SCALINGO_GIT_REF=") {
+			t.Errorf("unexpected dotenv line %q", l)
+		}
+	}
+}
+
+// parseGitHubOutput reads GITHUB_OUTPUT as actions/runner's EnvFileKeyValuePairs does:
+// lines split at \n (a \r before it dropped), empty lines skipped, "name<<DELIM" up to
+// the first line equal to DELIM, else "name=value".
+func parseGitHubOutput(t *testing.T, path string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		if line == "" {
+			continue
+		}
+		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
+		if heredoc >= 0 && (eq < 0 || heredoc < eq) {
+			name, delim := line[:heredoc], line[heredoc+2:]
+			var val []string
+			for i++; i < len(lines) && lines[i] != delim; i++ {
+				val = append(val, lines[i])
+			}
+			if i == len(lines) {
+				t.Fatalf("GITHUB_OUTPUT: delimiter %q not found", delim)
+			}
+			out[name] = strings.Join(val, "\n")
+			continue
+		}
+		if eq < 0 {
+			t.Fatalf("GITHUB_OUTPUT: invalid line %q", line)
+		}
+		out[line[:eq]] = line[eq+1:]
+	}
+	return out
+}
