@@ -10,6 +10,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -199,12 +200,16 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		MaxSize:  DefaultMaxSize,
 	}
 
-	ws, err := workspace(getenv)
+	ws, fromCI, err := workspace(getenv)
 	if err != nil {
 		return nil, err
 	}
 	c.Workspace = ws
-	c.Path = resolve(ws, get("path"))
+	if p, err := containedPath(ws, fromCI, get("path")); err != nil {
+		bad("path", "%v", err)
+	} else {
+		c.Path = p
+	}
 
 	if !c.DryRun {
 		if c.APIToken == "" {
@@ -311,23 +316,97 @@ func whereToSet(name string) string {
 
 func checkURL(raw string) error {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("%q is not an absolute http(s) URL without credentials or query", raw)
+	}
+	return checkPort(u)
+}
+
+// checkPort refuses a port out of range before any request: net/http would only fail when
+// dialling, after retries.
+func checkPort(u *url.URL) error {
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: port %s is not between 1 and 65535", u.Redacted(), p)
+		}
 	}
 	return nil
 }
 
 // workspace is where the CI checked out the code: the first of the platforms' variables,
-// else the current directory.
-func workspace(getenv func(string) string) (string, error) {
-	if ws := firstNonEmpty(getenv, "GITHUB_WORKSPACE", "CI_PROJECT_DIR", "CI_WORKSPACE", "DRONE_WORKSPACE"); ws != "" {
-		return filepath.Abs(ws)
+// else the current directory (fromCI false), with its symlinks evaluated.
+func workspace(getenv func(string) string) (ws string, fromCI bool, err error) {
+	for _, key := range []string{"GITHUB_WORKSPACE", "CI_PROJECT_DIR", "CI_WORKSPACE", "DRONE_WORKSPACE"} {
+		v := strings.TrimSpace(getenv(key))
+		if v == "" {
+			continue
+		}
+		abs, err := filepath.Abs(v)
+		if err != nil {
+			return "", false, &InputError{Input: key, Msg: err.Error()}
+		}
+		ws, err := evalExisting(abs)
+		if err != nil {
+			return "", false, &InputError{Input: key, Msg: err.Error()}
+		}
+		return ws, true, nil
 	}
 	wd, err := os.Getwd()
 	if err != nil {
-		return "", fmt.Errorf("find the current directory: %w", err)
+		return "", false, fmt.Errorf("find the current directory: %w", err)
 	}
-	return wd, nil
+	if ws, err = evalExisting(wd); err != nil {
+		return "", false, fmt.Errorf("find the current directory: %w", err)
+	}
+	return ws, false, nil
+}
+
+// containedPath resolves p against the workspace and evaluates its symlinks, so that what
+// is checked is what gets archived. A path the CI's workspace does not contain is refused:
+// a pull request can commit `dist` as a link to a folder outside the checkout. A plain
+// shell has no workspace to hold the path to.
+func containedPath(ws string, fromCI bool, p string) (string, error) {
+	lexical := resolve(ws, p)
+	real, err := evalExisting(lexical)
+	if err != nil {
+		return "", err
+	}
+	if fromCI && !within(ws, real) {
+		if real == lexical {
+			return "", fmt.Errorf("%q is outside the workspace %q; a CI deploys from its checkout", real, ws)
+		}
+		return "", fmt.Errorf("%q resolves to %q, outside the workspace %q (a symlink leads out of the checkout)", lexical, real, ws)
+	}
+	return real, nil
+}
+
+// evalExisting evaluates the symlinks of the longest part of p that exists and keeps the
+// missing rest as written: a missing path is archive.Build's to report ("does not exist"),
+// but a link in front of it must not escape unseen. A link whose target is missing cannot
+// be told apart from an escape, so it is an error.
+func evalExisting(p string) (string, error) {
+	cur, rest := p, ""
+	for {
+		real, err := filepath.EvalSymlinks(cur)
+		if err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if _, lerr := os.Lstat(cur); !errors.Is(err, fs.ErrNotExist) || !errors.Is(lerr, fs.ErrNotExist) {
+			return "", fmt.Errorf("cannot resolve %q: %w", p, err)
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return p, nil
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+		cur = parent
+	}
+}
+
+// within tells whether p is ws or below it; both are absolute and clean.
+func within(ws, p string) bool {
+	rel, err := filepath.Rel(ws, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func resolve(base, p string) string {
