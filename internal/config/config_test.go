@@ -240,7 +240,13 @@ func TestLoad_Invalid(t *testing.T) {
 		{"flag without value", []string{"--app"}, base, []string{"--app: needs a value"}},
 		{"positional argument", []string{"deploy"}, base, []string{"unexpected argument #1"}},
 		{"token pasted as an argument is not echoed", []string{"--wait", "tk-us-pasted-secret"}, base, []string{"unexpected argument #2"}},
-		{"token pasted into another input is not echoed", []string{"--timeout", "tk-us-plain"}, base, []string{`timeout: "***" is not a duration`}},
+		{"token pasted into another input is refused, not echoed", []string{"--timeout", "tk-us-plain"}, base, []string{"timeout: holds the API token's value (not shown)"}},
+		{"token as the app name", nil, append([]string{"INPUT_APP", "tk-us-plain"}, base...), []string{"app: holds the API token's value"}},
+		{"token as the path", []string{"--path", " tk-us-plain "}, base, []string{"path: holds the API token's value"}},
+		{"token as a git ref", nil, append([]string{"PLUGIN_GIT_REF", "tk-us-plain"}, base...), []string{"git-ref: holds the API token's value"}},
+		{"token as an exclude pattern", nil, append([]string{"SCALINGO_EXCLUDE", "tk-us-plain"}, base...), []string{"exclude: holds the API token's value"}},
+		{"token as the auth url, with a dry run", []string{"--dry-run", "--auth-url", "tk-us-plain"}, base, []string{"auth-url: holds the API token's value"}},
+		{"token redacted inside a longer value", []string{"--timeout", "xtk-us-plainx"}, base, []string{`timeout: "x***x" is not a duration`}},
 		{"several problems at once", nil, []string{"SCALINGO_TIMEOUT", "x", "CI_PROJECT_DIR", "/ws"}, []string{"api-token: missing", "app: missing", "timeout:"}},
 	}
 	for _, tt := range tests {
