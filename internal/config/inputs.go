@@ -47,7 +47,10 @@ var inputs = []input{
 	{name: "wait", kind: boolean, help: "follow the deployment to its end (default true)",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.Wait, err = parseBool(v, true); return err }},
 	{name: "timeout", help: "how long to wait for the deployment, a Go duration (default 40m)",
-		parse: func(c *Config, v string, _ *loader) (err error) { c.Timeout, err = parseDuration(v, 40*time.Minute); return err }},
+		parse: func(c *Config, v string, _ *loader) (err error) {
+			c.Timeout, err = parseDuration(v, 40*time.Minute)
+			return err
+		}},
 	{name: "exclude", help: "extra gitignore patterns, comma- or newline-separated",
 		parse: func(c *Config, v string, _ *loader) error { c.Exclude = SplitPatterns(v); return nil }},
 	{name: "output-file", help: "dotenv file for outputs (default on GitLab, Drone, Woodpecker: scalingo-deploy.env in the workspace)", parse: parseOutputFile},
@@ -224,4 +227,3 @@ func checkPort(u *url.URL) error {
 	}
 	return nil
 }
-
