@@ -47,7 +47,12 @@ type Config struct {
 	Platform Platform
 
 	APIToken string
-	App      string
+	// Targets are the apps to deploy, in input order, at least one unless DryRun; each has
+	// its Region (the region input's value when the target names none).
+	Targets []Target
+	// App and Region are those of the first target (Region is the region input's value when
+	// there is no target); APIURL goes with Region (see APIURLFor).
+	App string
 	// Path is absolute, with its symlinks evaluated: the folder (or archive file) to deploy.
 	// When a CI named the workspace, Path lies inside it.
 	Path string
@@ -70,9 +75,58 @@ type Config struct {
 	MaxSize    int64
 	// SourceDateEpoch, when set, clamps file mtimes in the archive (reproducible builds).
 	SourceDateEpoch *time.Time
+	// Env is set on every target before its deployment. The values are secrets: mask them
+	// (Secrets) and never print them.
+	Env []Var
+	// HealthCheck is "" (none), a path starting with / (joined to the app's URL) or an
+	// absolute http(s) URL, asked after a successful deployment for HealthCheckTimeout.
+	HealthCheck        string
+	HealthCheckTimeout time.Duration
 
 	// Help and Version ask for usage text or the version instead of a deploy.
 	Help, Version bool
+}
+
+// Target is one app to deploy and the region it lives in.
+type Target struct {
+	App, Region string
+}
+
+func (t Target) String() string { return t.App + "@" + t.Region }
+
+// Var is one variable set on the apps with the deployment.
+type Var struct {
+	Name, Value string
+}
+
+// Limits on the inputs.
+const (
+	MaxTargets       = 20
+	MaxEnvValueBytes = 8192
+)
+
+// Secrets returns every value to mask in output: the token and each env value.
+func (c *Config) Secrets() []string {
+	var out []string
+	if c.APIToken != "" {
+		out = append(out, c.APIToken)
+	}
+	for _, v := range c.Env {
+		if v.Value != "" {
+			out = append(out, v.Value)
+		}
+	}
+	return out
+}
+
+// APIURLFor returns the API URL of a target's region, or "" when the region is not built in
+// and must be looked up. An api-url input serves every target: Load refuses it with targets
+// in more than one region.
+func (c *Config) APIURLFor(region string) string {
+	if region == c.Region {
+		return c.APIURL
+	}
+	return Regions[region]
 }
 
 // InputError is a problem with one input. It is the user's to fix, so it maps to exit code 2.
@@ -262,7 +316,7 @@ func Detect(getenv func(string) string) Platform {
 	return Local
 }
 
-// SplitPatterns splits an exclude list on newlines and commas, dropping blanks.
+// SplitPatterns splits a list (exclude, app) on newlines and commas, dropping blanks.
 func SplitPatterns(s string) []string {
 	var out []string
 	for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' || r == '\r' }) {
