@@ -264,11 +264,15 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 
 	if len(problems) > 0 {
-		// A value echoed in a message could be the token, pasted into another input.
-		if len(ld.token) >= 6 {
+		// A value echoed in a message could be a secret (the token, an env value) pasted
+		// into another input. Short values would blank out ordinary words, so they are left.
+		for _, secret := range c.Secrets() {
+			if len(secret) < 6 {
+				continue
+			}
 			for _, p := range problems {
 				ie := p.(*InputError)
-				ie.Msg = strings.ReplaceAll(ie.Msg, ld.token, "***")
+				ie.Msg = strings.ReplaceAll(ie.Msg, secret, "***")
 			}
 		}
 		return nil, errors.Join(problems...)

@@ -325,11 +325,8 @@ func parseEnv(c *Config, v string, _ *loader) error {
 			c.Env = append(c.Env, Var{Name: name, Value: value})
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		c.Env = nil
-		return err
-	}
-	return nil
+	// On error the good lines stay in c.Env: Load keeps their values out of other messages.
+	return errors.Join(errs...)
 }
 
 func parseHealthCheck(c *Config, v string, _ *loader) error {

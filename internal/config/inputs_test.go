@@ -216,6 +216,11 @@ func TestLoad_EnvInvalid(t *testing.T) {
 		{"every bad line named", secret + "\nB=1\n=" + secret, []string{"env: line 1 is not NAME=value", "env: line 3: the name"}},
 		{"the token as the whole value", "tk-us-plain", []string{"env: holds the API token's value"}},
 	}
+	t.Run("a value pasted into another input", func(t *testing.T) {
+		t.Parallel()
+		loadErr(t, []string{"--timeout", secret}, append([]string{"SCALINGO_ENV", "K=" + secret + "\n" + "bad line"}, base...),
+			[]string{`timeout: "***" is not a duration`, "env: line 2 is not NAME=value"}, []string{secret})
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
