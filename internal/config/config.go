@@ -10,10 +10,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -51,10 +47,17 @@ type Config struct {
 	Platform Platform
 
 	APIToken string
-	App      string
-	// Path is absolute: the folder (or archive file) to deploy.
+	// Targets are the apps to deploy, in input order, at least one unless DryRun; each has
+	// its Region (the region input's value when the target names none).
+	Targets []Target
+	// App and Region are those of the first target (Region is the region input's value when
+	// there is no target); APIURL goes with Region (see APIURLFor).
+	App string
+	// Path is absolute, with its symlinks evaluated: the folder (or archive file) to deploy.
+	// When a CI named the workspace, Path lies inside it.
 	Path string
-	// Workspace is the CI workspace (absolute); relative paths resolve against it.
+	// Workspace is the CI workspace (absolute, symlinks evaluated), else the current
+	// directory; relative paths resolve against it.
 	Workspace string
 	Region    string
 	// APIURL is empty when the region is not built in and no api-url was given: the
@@ -72,9 +75,58 @@ type Config struct {
 	MaxSize    int64
 	// SourceDateEpoch, when set, clamps file mtimes in the archive (reproducible builds).
 	SourceDateEpoch *time.Time
+	// Env is set on every target before its deployment. The values are secrets: mask them
+	// (Secrets) and never print them.
+	Env []Var
+	// HealthCheck is "" (none), a path starting with / (joined to the app's URL) or an
+	// absolute http(s) URL, asked after a successful deployment for HealthCheckTimeout.
+	HealthCheck        string
+	HealthCheckTimeout time.Duration
 
 	// Help and Version ask for usage text or the version instead of a deploy.
 	Help, Version bool
+}
+
+// Target is one app to deploy and the region it lives in.
+type Target struct {
+	App, Region string
+}
+
+func (t Target) String() string { return t.App + "@" + t.Region }
+
+// Var is one variable set on the apps with the deployment.
+type Var struct {
+	Name, Value string
+}
+
+// Limits on the inputs.
+const (
+	MaxTargets       = 20
+	MaxEnvValueBytes = 8192
+)
+
+// Secrets returns every value to mask in output: the token and each env value.
+func (c *Config) Secrets() []string {
+	var out []string
+	if c.APIToken != "" {
+		out = append(out, c.APIToken)
+	}
+	for _, v := range c.Env {
+		if v.Value != "" {
+			out = append(out, v.Value)
+		}
+	}
+	return out
+}
+
+// APIURLFor returns the API URL of a target's region, or "" when the region is not built in
+// and must be looked up. An api-url input serves every target: Load refuses it with targets
+// in more than one region.
+func (c *Config) APIURLFor(region string) string {
+	if region == c.Region {
+		return c.APIURL
+	}
+	return Regions[region]
 }
 
 // InputError is a problem with one input. It is the user's to fix, so it maps to exit code 2.
@@ -88,51 +140,66 @@ func (e *InputError) Error() string { return e.Input + ": " + e.Msg }
 // InvalidInput marks the error as bad input (exit code 2).
 func (e *InputError) InvalidInput() bool { return true }
 
-type kind int
-
-const (
-	text kind = iota
-	boolean
-)
-
-// input describes one input and the names it goes by on each platform.
-type input struct {
-	name string // action.yml name, kebab-case; the flag is --name
-	kind kind
-	help string
-}
-
-var inputs = []input{
-	{"api-token", text, "Scalingo API token (required)"},
-	{"app", text, "Scalingo app name or ID (required)"},
-	{"path", text, "folder or archive to deploy, relative to the workspace (default: the workspace)"},
-	{"region", text, "Scalingo region (default osc-fr1)"},
-	{"api-url", text, "API URL (default: the region's)"},
-	{"auth-url", text, "authentication URL (default " + DefaultAuthURL + ")"},
-	{"git-ref", text, "git_ref recorded on the deployment (default: the CI commit SHA)"},
-	{"wait", boolean, "follow the deployment to its end (default true)"},
-	{"timeout", text, "how long to wait for the deployment, a Go duration (default 40m)"},
-	{"exclude", text, "extra gitignore patterns, comma- or newline-separated"},
-	{"output-file", text, "dotenv file for outputs (default on GitLab, Drone, Woodpecker: scalingo-deploy.env in the workspace)"},
-	{"dry-run", boolean, "build the archive and describe it; no token, no network"},
-	{"list", boolean, "with dry-run, list every path in the archive"},
-	{"max-size", text, "uncompressed archive limit in bytes, or with a unit (KiB, MiB, GiB, KB, MB, GB); default 300MiB"},
-}
-
 // Usage returns the help text.
 func Usage() string {
 	var b strings.Builder
 	b.WriteString("Usage: scalingo-deploy [flags]\n\nDeploys a folder or an archive to a Scalingo app.\n\nFlags (each also readable as INPUT_<NAME>, PLUGIN_<NAME> or SCALINGO_<NAME>):\n")
+	width := len("version")
 	for _, in := range inputs {
-		fmt.Fprintf(&b, "  --%-12s %s\n", in.name, in.help)
+		width = max(width, len(in.name))
 	}
-	b.WriteString("  --help         show this help\n  --version      print the version\n")
+	line := func(name, help string) { fmt.Fprintf(&b, "  --%-*s  %s\n", width, name, help) }
+	for _, in := range inputs {
+		line(in.name, in.help)
+	}
+	line("help", "show this help")
+	line("version", "print the version")
 	return b.String()
 }
 
 // envName returns the SCALINGO_* variable for an input.
 func envName(name string) string {
 	return "SCALINGO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// loader is what the inputs' functions share while Load runs.
+type loader struct {
+	getenv func(string) string
+	flags  map[string]string
+	// ws is the workspace with its symlinks evaluated; fromCI tells whether a CI named it.
+	ws     string
+	fromCI bool
+	token  string
+}
+
+// value returns an input's value from the first source that has a non-empty one: the flag,
+// then INPUT_, PLUGIN_ (snake and kebab case), SCALINGO_. The value is trimmed unless the
+// input is raw (its line numbers must match what the user wrote).
+func (ld *loader) value(in input) string {
+	pick := func(v string) (string, bool) {
+		if strings.TrimSpace(v) == "" {
+			return "", false
+		}
+		if in.raw {
+			return v, true
+		}
+		return strings.TrimSpace(v), true
+	}
+	if v, ok := pick(ld.flags[in.name]); ok {
+		return v
+	}
+	upper := strings.ToUpper(in.name)
+	for _, key := range []string{
+		"INPUT_" + upper,
+		"PLUGIN_" + strings.ReplaceAll(upper, "-", "_"),
+		"PLUGIN_" + upper,
+		envName(in.name),
+	} {
+		if v, ok := pick(ld.getenv(key)); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // Load reads args (without the program name) and the environment into a Config. All
@@ -149,135 +216,47 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		return &Config{Version: true}, nil
 	}
 
-	get := func(name string) string {
-		if v, ok := flags[name]; ok && strings.TrimSpace(v) != "" {
-			return strings.TrimSpace(v)
-		}
-		upper := strings.ToUpper(name)
-		for _, key := range []string{
-			"INPUT_" + upper,
-			"PLUGIN_" + strings.ReplaceAll(upper, "-", "_"),
-			"PLUGIN_" + upper,
-			envName(name),
-		} {
-			if v := strings.TrimSpace(getenv(key)); v != "" {
-				return v
-			}
-		}
-		return ""
-	}
-
-	var problems []error
-	bad := func(input, format string, a ...any) {
-		problems = append(problems, &InputError{Input: input, Msg: fmt.Sprintf(format, a...)})
-	}
-	parseBool := func(name string, def bool) bool {
-		v := get(name)
-		if v == "" {
-			return def
-		}
-		b, err := strconv.ParseBool(strings.ToLower(v))
-		if err != nil {
-			bad(name, "%q is not true or false", v)
-			return def
-		}
-		return b
-	}
-
-	c := &Config{
-		Platform: Detect(getenv),
-		APIToken: get("api-token"),
-		App:      get("app"),
-		Region:   get("region"),
-		APIURL:   get("api-url"),
-		AuthURL:  get("auth-url"),
-		GitRef:   get("git-ref"),
-		Wait:     parseBool("wait", true),
-		DryRun:   parseBool("dry-run", false),
-		List:     parseBool("list", false),
-		Timeout:  40 * time.Minute,
-		MaxSize:  DefaultMaxSize,
-	}
-
-	ws, err := workspace(getenv)
-	if err != nil {
+	ld := &loader{getenv: getenv, flags: flags}
+	if ld.ws, ld.fromCI, err = workspace(getenv); err != nil {
 		return nil, err
 	}
-	c.Workspace = ws
-	c.Path = resolve(ws, get("path"))
+	c := &Config{Platform: Detect(getenv), Workspace: ld.ws}
 
-	if !c.DryRun {
-		if c.APIToken == "" {
-			bad("api-token", "missing: %s", whereToSet("api-token"))
-		} else if strings.ContainsAny(c.APIToken, " \t\r\n") {
-			bad("api-token", "contains white space; check the secret's value")
+	var problems []error
+	values := make([]string, len(inputs))
+	failed := make([]bool, len(inputs))
+	for i, in := range inputs {
+		v := ld.value(in)
+		if in.name == tokenInput {
+			ld.token = v
 		}
-		if c.App == "" {
-			bad("app", "missing: %s", whereToSet("app"))
-		}
-	}
-	if c.App != "" && !appName.MatchString(c.App) {
-		bad("app", "%q is not an app name or ID (letters, digits, '-' and '_' only)", c.App)
-	}
-
-	if c.Region == "" {
-		c.Region = "osc-fr1"
-	}
-	if !regionName.MatchString(c.Region) {
-		bad("region", "%q is not a region name (e.g. osc-fr1, osc-secnum-fr1)", c.Region)
-	}
-	if c.APIURL == "" {
-		c.APIURL = Regions[c.Region]
-	} else if err := checkURL(c.APIURL); err != nil {
-		bad("api-url", "%v", err)
-	}
-	if c.AuthURL == "" {
-		c.AuthURL = DefaultAuthURL
-	} else if err := checkURL(c.AuthURL); err != nil {
-		bad("auth-url", "%v", err)
-	}
-	c.APIURL = strings.TrimRight(c.APIURL, "/")
-	c.AuthURL = strings.TrimRight(c.AuthURL, "/")
-
-	if c.GitRef == "" {
-		c.GitRef = firstNonEmpty(getenv, "GITHUB_SHA", "CI_COMMIT_SHA", "DRONE_COMMIT_SHA")
-	}
-	if c.GitRef != "" && !gitRef.MatchString(c.GitRef) {
-		bad("git-ref", "%q cannot be a git_ref: use letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 128 characters (Scalingo uses it as an image tag)", c.GitRef)
-	}
-
-	if v := get("timeout"); v != "" {
-		d, err := time.ParseDuration(v)
-		switch {
-		case err != nil:
-			bad("timeout", "%q is not a duration (e.g. 40m, 1h30m)", v)
-		case d <= 0:
-			bad("timeout", "must be positive, got %s", v)
-		default:
-			c.Timeout = d
-		}
-	}
-	if v := get("max-size"); v != "" {
-		n, err := ParseSize(v)
-		if err != nil {
-			bad("max-size", "%v", err)
+		var err error
+		if in.name != tokenInput && ld.token != "" && strings.TrimSpace(v) == ld.token {
+			// Sent as an app name, the token would land in URL paths and outputs. The input is
+			// parsed as unset, so that the rules of other inputs see its default.
+			_ = in.parse(c, "", ld)
+			err = errors.New("holds the API token's value (not shown): the token goes in api-token only")
 		} else {
-			c.MaxSize = n
+			err = in.parse(c, v, ld)
 		}
+		if err != nil {
+			problems = append(problems, inputErrors(in.name, err)...)
+		}
+		values[i], failed[i] = v, err != nil
 	}
-	c.Exclude = SplitPatterns(get("exclude"))
-
-	switch out := get("output-file"); {
-	case out != "":
-		c.OutputFile = resolve(ws, out)
-	case c.Platform == GitLab || c.Platform == Drone || c.Platform == Woodpecker:
-		c.OutputFile = filepath.Join(ws, "scalingo-deploy.env")
+	for i, in := range inputs {
+		if in.check == nil || failed[i] {
+			continue
+		}
+		if err := in.check(c, values[i], ld); err != nil {
+			problems = append(problems, inputErrors(in.name, err)...)
+		}
 	}
 
 	if v := strings.TrimSpace(getenv("SOURCE_DATE_EPOCH")); v != "" {
 		secs, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || secs < 0 {
-			bad("SOURCE_DATE_EPOCH", "%q is not a Unix time in seconds", v)
+			problems = append(problems, &InputError{Input: "SOURCE_DATE_EPOCH", Msg: fmt.Sprintf("%q is not a Unix time in seconds", v)})
 		} else {
 			t := time.Unix(secs, 0).UTC()
 			c.SourceDateEpoch = &t
@@ -285,11 +264,15 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	}
 
 	if len(problems) > 0 {
-		// A value echoed in a message could be the token, pasted into another input.
-		if len(c.APIToken) >= 6 {
+		// A value echoed in a message could be a secret (the token, an env value) pasted
+		// into another input. Short values would blank out ordinary words, so they are left.
+		for _, secret := range c.Secrets() {
+			if len(secret) < 6 {
+				continue
+			}
 			for _, p := range problems {
 				ie := p.(*InputError)
-				ie.Msg = strings.ReplaceAll(ie.Msg, c.APIToken, "***")
+				ie.Msg = strings.ReplaceAll(ie.Msg, secret, "***")
 			}
 		}
 		return nil, errors.Join(problems...)
@@ -297,47 +280,19 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	return c, nil
 }
 
-var (
-	appName    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
-	regionName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	// gitRef follows the Docker tag grammar: Scalingo tags the image with it.
-	gitRef = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
-)
-
-func whereToSet(name string) string {
-	plugin := strings.ReplaceAll(name, "-", "_")
-	return fmt.Sprintf("set the action input %q, the plugin setting %q, the %s variable, or the --%s flag", name, plugin, envName(name), name)
-}
-
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL without credentials or query", raw)
+// inputErrors turns what an input's function returned into *InputErrors named for it.
+func inputErrors(name string, err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, inputErrors(name, e)...)
+		}
+		return out
 	}
-	return nil
-}
-
-// workspace is where the CI checked out the code: the first of the platforms' variables,
-// else the current directory.
-func workspace(getenv func(string) string) (string, error) {
-	if ws := firstNonEmpty(getenv, "GITHUB_WORKSPACE", "CI_PROJECT_DIR", "CI_WORKSPACE", "DRONE_WORKSPACE"); ws != "" {
-		return filepath.Abs(ws)
+	if ie, ok := err.(*InputError); ok {
+		return []error{ie}
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("find the current directory: %w", err)
-	}
-	return wd, nil
-}
-
-func resolve(base, p string) string {
-	if p == "" {
-		return base
-	}
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(base, p)
-	}
-	return filepath.Clean(p)
+	return []error{&InputError{Input: name, Msg: err.Error()}}
 }
 
 func firstNonEmpty(getenv func(string) string, keys ...string) string {
@@ -365,7 +320,7 @@ func Detect(getenv func(string) string) Platform {
 	return Local
 }
 
-// SplitPatterns splits an exclude list on newlines and commas, dropping blanks.
+// SplitPatterns splits a list (exclude, app) on newlines and commas, dropping blanks.
 func SplitPatterns(s string) []string {
 	var out []string
 	for _, line := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' || r == '\r' }) {

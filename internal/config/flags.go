@@ -29,7 +29,8 @@ func parseFlags(args []string) (map[string]string, error) {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
 		k, ok := known[name]
 		if !ok {
-			return nil, &InputError{Input: "--" + name, Msg: "unknown flag; see --help"}
+			// Named by position only: a token pasted as --tk-us-… would be echoed otherwise.
+			return nil, &InputError{Input: "arguments", Msg: fmt.Sprintf("argument #%d is an unknown flag; see --help", i+1)}
 		}
 		if name == "h" {
 			name = "help"

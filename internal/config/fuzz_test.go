@@ -39,3 +39,55 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// FuzzInputLists feeds arbitrary targets, variables and health checks to Load: it must never
+// panic, every error must be invalid input without the token, and what it accepts must keep
+// the rules (1 to 20 distinct targets each with a region, valid variable names, bounded
+// values, a health check only with wait).
+func FuzzInputLists(f *testing.F) {
+	f.Add("api,worker@osc-secnum-fr1", "A=1\n# c\nB=x,y=z", "/healthz", "30s", "true", "")
+	f.Add("a\na@osc-fr1", "=v", "//x", "0s", "false", "https://api.example.com")
+	f.Add("a@b@c", "A=1\nA=2", "https://u:p@h/x", "2m", "FALSE", "http://127.0.0.1:99999")
+	f.Add(" ,\n", "\r\n", "http://[::1]:80/x", "-1s", "1", "")
+	f.Fuzz(func(t *testing.T, app, vars, health, healthTimeout, wait, apiURL string) {
+		const token = "tk-us-fuzz-secret"
+		e := env("SCALINGO_API_TOKEN", token, "SCALINGO_APP", app, "SCALINGO_ENV", vars,
+			"SCALINGO_HEALTH_CHECK", health, "SCALINGO_HEALTH_CHECK_TIMEOUT", healthTimeout,
+			"SCALINGO_WAIT", wait, "SCALINGO_API_URL", apiURL, "CI_PROJECT_DIR", "/ws")
+		c, err := Load(nil, e)
+		if err != nil {
+			var ie interface{ InvalidInput() bool }
+			if !errors.As(err, &ie) {
+				t.Errorf("error %v is not invalid input", err)
+			}
+			if strings.Contains(err.Error(), token) {
+				t.Errorf("error shows the token")
+			}
+			return
+		}
+		if n := len(c.Targets); n < 1 || n > MaxTargets {
+			t.Errorf("%d targets accepted", n)
+		}
+		seen := map[Target]bool{}
+		for _, tg := range c.Targets {
+			if seen[tg] || tg.Region == "" || !appName.MatchString(tg.App) {
+				t.Errorf("target %+v accepted (repeated, no region or bad name)", tg)
+			}
+			seen[tg] = true
+		}
+		if c.App != c.Targets[0].App || c.Region != c.Targets[0].Region {
+			t.Errorf("App, Region = %q, %q; first target %+v", c.App, c.Region, c.Targets[0])
+		}
+		for _, v := range c.Env {
+			if !envVarName.MatchString(v.Name) || len(v.Value) > MaxEnvValueBytes || strings.Contains(v.Value, "\n") {
+				t.Errorf("variable %q accepted", v.Name)
+			}
+		}
+		if c.HealthCheck != "" && !c.Wait {
+			t.Error("health check accepted with wait=false")
+		}
+		if c.HealthCheckTimeout <= 0 {
+			t.Errorf("health check timeout %s", c.HealthCheckTimeout)
+		}
+	})
+}
