@@ -134,7 +134,7 @@ func parseExcludesText(lines []string) []string {
 // planKeeps lists the files and symlinks the archive of root would hold.
 func planKeeps(t testing.TB, root string, excludes []string) []string {
 	t.Helper()
-	pl, err := planTree(context.Background(), root, Options{Path: root, Prefix: DefaultPrefix, Exclude: excludes, List: true})
+	pl, err := planTree(context.Background(), root, Options{Path: root, Exclude: excludes, List: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +154,24 @@ type tarEntry struct {
 	content string
 }
 
-func readTarGz(t testing.TB, path string) ([]tarEntry, *gzip.Header) {
+// archiveBytes reads the whole archive of res, as an upload would.
+func archiveBytes(t testing.TB, res *Result) []byte {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := io.ReadAll(io.NewSectionReader(res.File, 0, res.Size))
 	must(t, err)
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	return b
+}
+
+func sameFile(t testing.TB, st os.FileInfo, path string) bool {
+	t.Helper()
+	other, err := os.Stat(path)
+	must(t, err)
+	return os.SameFile(st, other)
+}
+
+func readTarGz(t testing.TB, res *Result) ([]tarEntry, *gzip.Header) {
+	t.Helper()
+	zr, err := gzip.NewReader(io.NewSectionReader(res.File, 0, res.Size))
 	must(t, err)
 	tr := tar.NewReader(zr)
 	var out []tarEntry
