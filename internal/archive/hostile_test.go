@@ -178,18 +178,6 @@ func TestBuild_PrebuiltBombs(t *testing.T) {
 // never cut to the declared size and deployed.
 func TestBuild_PrebuiltZipSizeLies(t *testing.T) {
 	t.Parallel()
-	body := []byte(strings.Repeat("payload ", 16)) // 128 bytes
-	rawZip := func(declared uint64) []byte {
-		var b bytes.Buffer
-		zw := zip.NewWriter(&b)
-		w, err := zw.CreateRaw(&zip.FileHeader{Name: "app/a.txt", Method: zip.Store, CRC32: crc32.ChecksumIEEE(body),
-			CompressedSize64: uint64(len(body)), UncompressedSize64: declared})
-		must(t, err)
-		_, err = w.Write(body)
-		must(t, err)
-		must(t, zw.Close())
-		return b.Bytes()
-	}
 	cases := []struct {
 		name     string
 		declared uint64
@@ -202,7 +190,7 @@ func TestBuild_PrebuiltZipSizeLies(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			in := filepath.Join(t.TempDir(), "a.zip")
-			must(t, os.WriteFile(in, rawZip(c.declared), 0o644))
+			must(t, os.WriteFile(in, lyingZip(t, c.declared), 0o644))
 			res, err := Build(context.Background(), Options{Path: in, TempDir: t.TempDir()})
 			if err == nil {
 				es, _ := readTarGz(t, res)
@@ -214,4 +202,20 @@ func TestBuild_PrebuiltZipSizeLies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lyingZip is a zip holding app/a.txt, 128 bytes stored as they are, whose
+// header declares another size.
+func lyingZip(t *testing.T, declared uint64) []byte {
+	t.Helper()
+	body := []byte(strings.Repeat("payload ", 16))
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "app/a.txt", Method: zip.Store, CRC32: crc32.ChecksumIEEE(body),
+		CompressedSize64: uint64(len(body)), UncompressedSize64: declared})
+	must(t, err)
+	_, err = w.Write(body)
+	must(t, err)
+	must(t, zw.Close())
+	return b.Bytes()
 }
