@@ -52,10 +52,10 @@ func (c *Client) Expired(src *Source) bool {
 	return c.opts.Now().Sub(src.CreatedAt) > SourceTTL-sourceMargin
 }
 
-// Upload PUTs the size bytes of body (from offset 0) to src's upload URL; every attempt
-// reads body afresh. It sends a real Content-Length
-// (object stores refuse chunked bodies), Content-Type application/x-gzip (Scalingo's
-// builder refuses anything else when it fetches the source) and no Authorization header.
+// Upload PUTs body's size bytes (each attempt reads afresh from 0) to src's upload URL.
+// It sends a real Content-Length (object stores refuse chunked bodies), Content-Type
+// application/x-gzip (Scalingo's builder refuses anything else when it fetches the
+// source) and no Authorization header.
 // Redirects are followed by re-sending the same PUT, at most three hops; transport
 // errors and 5xx are retried with a fresh request. It returns ErrSourceExpired when the
 // URL expired, so that the caller creates a new source.
@@ -95,17 +95,17 @@ func (c *Client) Upload(ctx context.Context, src *Source, body io.ReaderAt, size
 func (c *Client) put(ctx context.Context, rawURL string, body io.ReaderAt, size int64) error {
 	target := rawURL
 	for hop := 0; ; hop++ {
-		open := func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(body, 0, size)), nil }
-		f, _ := open()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, f)
+		getBody := func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(body, 0, size)), nil }
+		rc, _ := getBody()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, rc)
 		if err != nil {
 			return fmt.Errorf("upload: bad URL %s", Redact(target))
 		}
 		req.ContentLength = size
-		req.GetBody = open
+		req.GetBody = getBody
 		req.Header.Set("Content-Type", "application/x-gzip")
 		req.Header.Set("User-Agent", c.opts.UserAgent)
-		resp, err := c.storage.Do(req) // closes f
+		resp, err := c.storage.Do(req) // closes rc
 		if err != nil {
 			return fmt.Errorf("upload: %w", redactErr(err))
 		}
