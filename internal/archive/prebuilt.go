@@ -509,7 +509,9 @@ func repack(ctx context.Context, format archives.Format, ex archives.Extractor, 
 			return fmt.Errorf("read %s: %w", fi.NameInArchive, err)
 		}
 		defer rc.Close()
-		if err := t.copyFile(ctx, fi.NameInArchive, rc, it.size); err != nil {
+		if err := t.copyFile(ctx, fi.NameInArchive, rc, it.size); errors.Is(err, errShrank) {
+			return &inputError{msg: fmt.Sprintf("entry %q holds less data than the %d bytes it declares", fi.NameInArchive, it.size)}
+		} else if err != nil {
 			return err
 		}
 		// A zip entry's data may not match the size it declares: more data

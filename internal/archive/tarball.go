@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -188,6 +189,9 @@ func (t *tarGz) writeHeader(h *tar.Header) error {
 	return nil
 }
 
+// errShrank: a file held fewer bytes than its size said.
+var errShrank = errors.New("file shrank while being archived")
+
 // copyFile writes exactly n bytes of r, the content of the entry named name.
 func (t *tarGz) copyFile(ctx context.Context, name string, r io.Reader, n int64) error {
 	for n > 0 {
@@ -206,7 +210,7 @@ func (t *tarGz) copyFile(ctx context.Context, name string, r io.Reader, n int64)
 			n -= int64(m)
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return fmt.Errorf("read %s: file shrank while being archived", name)
+			return fmt.Errorf("read %s: %w", name, errShrank)
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, err)

@@ -206,4 +206,3 @@ func TestBuild_NothingToDeploy(t *testing.T) {
 		}
 	})
 }
-
