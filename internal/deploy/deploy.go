@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -36,7 +37,7 @@ type Deps struct {
 
 // Archive is what the flow needs to know of the archive it uploads.
 type Archive struct {
-	Path string
+	Body io.ReaderAt // Size bytes from offset 0, read afresh by every upload attempt
 	Size int64
 }
 
@@ -258,7 +259,7 @@ func (d *Deps) upload(ctx context.Context, arc Archive) (*scalingo.Source, error
 		d.Reporter.Mask(querySecret(src.UploadURL))
 		d.Reporter.Mask(querySecret(src.DownloadURL))
 		d.Reporter.Printf("Uploading %s…", platform.HumanBytes(arc.Size))
-		err = d.Client.Upload(ctx, src, arc.Path)
+		err = d.Client.Upload(ctx, src, arc.Body, arc.Size)
 		if err == nil {
 			return src, nil
 		}
