@@ -130,13 +130,14 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		Exclude:         cfg.Exclude,
 		MaxSize:         cfg.MaxSize,
 		TempDir:         getenv("TMPDIR"),
+		Skip:            skipOutput(cfg.OutputFile),
 		SourceDateEpoch: cfg.SourceDateEpoch,
 		List:            cfg.List,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build the archive: %w", err)
 	}
-	defer arc.Remove()
+	defer arc.Close()
 	describe(r, cfg, arc)
 	if cfg.DryRun {
 		return nil, nil
@@ -164,7 +165,15 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	defer client.Close()
 	deps := h.deps
 	deps.Client, deps.Reporter = client, r
-	return deploy.Run(ctx, cfg, deploy.Archive{Path: arc.Path, Size: arc.Size}, deps)
+	return deploy.Run(ctx, cfg, deploy.Archive{Body: arc.File, Size: arc.Size}, deps)
+}
+
+// skipOutput keeps the tool's own output file out of the archive.
+func skipOutput(file string) []string {
+	if file == "" {
+		return nil
+	}
+	return []string{file}
 }
 
 // describe prints what the archive holds; with dry-run, in detail.

@@ -7,11 +7,25 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/archive"
 )
+
+// keepCopy writes the archive to path: the temp file has no name to move.
+func keepCopy(res *archive.Result, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, io.NewSectionReader(res.File, 0, res.Size)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
 
 func main() {
 	path := flag.String("path", ".", "folder or archive to build from")
@@ -28,11 +42,11 @@ func main() {
 	out := map[string]any{"seconds": elapsed.Seconds(), "size": res.Size, "uncompressed": res.UncompressedSize,
 		"count": res.Count, "sha256": res.SHA256}
 	if *keep != "" {
-		if err := os.Rename(res.Path, *keep); err != nil {
+		if err := keepCopy(res, *keep); err != nil {
 			fmt.Fprintln(os.Stderr, "archivebench:", err)
 		}
 	}
-	if err := res.Remove(); err != nil {
+	if err := res.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "archivebench:", err)
 	}
 	json.NewEncoder(os.Stdout).Encode(out)

@@ -2,12 +2,15 @@
 // archived under git's ignore rules, or a prebuilt archive deployed as is or
 // repacked into the layout Scalingo expects.
 //
-// Layout of every archive Build writes: one top-level folder (Options.Prefix,
-// "app" by default) whose own entry comes first; below it the tree walked
+// Layout of every archive Build writes: one top-level folder ("app", or a
+// prebuilt archive's own folder) whose own entry comes first; below it the tree walked
 // depth-first, each folder's entries sorted by name (bytewise); no "./"
 // prefix; uid/gid 0 and no user or group names; mtimes in whole seconds
 // (clamped to SourceDateEpoch when set); no atime/ctime records; a gzip header
-// without name or time. The same tree therefore gives the same bytes.
+// without name or time; modes normalised as git archive does (files 0644, or
+// 0755 when the owner may execute them; folders 0755; symlinks 0777; never
+// setuid, setgid or sticky). The same tree therefore gives the same bytes,
+// whatever the umask of the checkout.
 package archive
 
 import (
@@ -24,10 +27,10 @@ import (
 // DefaultMaxSize is Scalingo's limit on the uncompressed tar: 300 MiB.
 const DefaultMaxSize = 314_572_800
 
-// DefaultPrefix names the top-level folder when Options.Prefix is empty.
+// topFolder names the top-level folder of an archive built from a tree.
 // Scalingo strips that folder, so its name only matters for reproducibility:
 // a constant keeps the archive identical wherever the checkout lives.
-const DefaultPrefix = "app"
+const topFolder = "app"
 
 // Options says what to archive and how.
 type Options struct {
@@ -35,7 +38,10 @@ type Options struct {
 	Exclude []string // extra gitignore patterns, anchored at Path, checked before any ignore file
 	MaxSize int64    // limit on the uncompressed tar; 0 = DefaultMaxSize
 	TempDir string   // parent of the private temp dir; "" = os.TempDir()
-	Prefix  string   // the top-level folder; "" = DefaultPrefix (a prebuilt archive's own folder wins)
+	// Skip lists files never archived, whatever the ignore rules say: the
+	// tool's own output file, when it lies in the tree. Relative paths are
+	// taken from the working directory.
+	Skip []string
 	// SourceDateEpoch, when set, clamps every mtime to at most this time.
 	SourceDateEpoch *time.Time
 	List            bool // keep every entry in Result.Entries
@@ -50,10 +56,13 @@ type Entry struct {
 
 // Result describes the archive that was built.
 type Result struct {
-	// Path is the .tar.gz to upload: mode 0600 in a private 0700 temp dir
-	// outside the tree. For a prebuilt archive sent as is (Prebuilt && !Repacked)
-	// it is the input file itself, which Remove leaves alone.
-	Path string
+	// File is the .tar.gz to upload, Size bytes from offset 0: read it with
+	// ReadAt (io.NewSectionReader(File, 0, Size)), as many times as needed.
+	// A built or repacked archive is a temp file already unlinked (along with
+	// its private temp dir) when Build returns, so that no exit path, SIGKILL
+	// included, leaves it behind. For a prebuilt archive sent as is
+	// (Prebuilt && !Repacked) it is the input file, opened for reading.
+	File *os.File
 	Size int64 // compressed bytes
 	// UncompressedSize is the size of the uncompressed tar stream (headers,
 	// padding and end blocks included): the figure Scalingo checks against its
@@ -64,20 +73,18 @@ type Result struct {
 	Largest          []Entry
 	Entries          []Entry // every entry but the top folder, in archive order, only when Options.List
 	Repacked         bool    // a prebuilt archive was rewritten into the expected layout
-	Prebuilt         bool    // Path named an archive rather than a folder
-
-	tempDir string
+	Prebuilt         bool    // Options.Path named an archive rather than a folder
 }
 
-// Remove deletes the temp dir holding the archive. It is safe to call more than once.
-func (r *Result) Remove() error {
-	if r == nil || r.tempDir == "" {
+// Close releases File. It is safe to call more than once.
+func (r *Result) Close() error {
+	if r == nil || r.File == nil {
 		return nil
 	}
-	dir := r.tempDir
-	r.tempDir = ""
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("remove archive temp dir: %w", err)
+	f := r.File
+	r.File = nil
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close the archive: %w", err)
 	}
 	return nil
 }
@@ -86,12 +93,19 @@ func (r *Result) Remove() error {
 type TooLargeError struct {
 	Size, Limit int64
 	Largest     []Entry
+	// Partial: reading stopped at the limit, so Size is what was counted
+	// by then (or announced by the entries seen), not the whole.
+	Partial bool
 }
 
 func (e *TooLargeError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "archive too large: %s uncompressed (%d bytes), over the limit of %s (%d bytes)",
-		humanSize(e.Size), e.Size, humanSize(e.Limit), e.Limit)
+	more := ""
+	if e.Partial {
+		more = "more than "
+	}
+	fmt.Fprintf(&b, "archive too large: %s%s uncompressed (%d bytes), over the limit of %s (%d bytes)",
+		more, humanSize(e.Size), e.Size, humanSize(e.Limit), e.Limit)
 	if len(e.Largest) > 0 {
 		b.WriteString("\nlargest files and folders:")
 		for _, en := range e.Largest {
@@ -120,19 +134,13 @@ func (e *inputError) Unwrap() error      { return e.err }
 func (e *inputError) InvalidInput() bool { return true }
 
 // Build archives opts.Path into a temp file, or checks and if needed repacks
-// the archive it names. The caller must call Result.Remove when done.
+// the archive it names. The caller must call Result.Close when done.
 func Build(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Path == "" {
 		return nil, &inputError{msg: "archive: no path given"}
 	}
 	if opts.MaxSize == 0 {
 		opts.MaxSize = DefaultMaxSize
-	}
-	if opts.Prefix == "" {
-		opts.Prefix = DefaultPrefix
-	}
-	if err := checkPrefix(opts.Prefix); err != nil {
-		return nil, err
 	}
 	abs, err := filepath.Abs(opts.Path)
 	if err != nil {
@@ -153,28 +161,27 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 }
 
-func checkPrefix(p string) error {
-	if p == "." || p == ".." || strings.ContainsAny(p, "/\\\x00") {
-		return &inputError{msg: fmt.Sprintf("archive prefix %q must be a plain folder name", p)}
-	}
-	return nil
-}
-
-// newTempFile creates the private temp dir and the archive file inside it.
-func newTempFile(parent string) (dir string, f *os.File, err error) {
+// newTempFile creates the archive file in a private temp dir and unlinks both
+// at once: from then on only the descriptor holds the data, and the kernel
+// frees it however the process ends.
+func newTempFile(parent string) (*os.File, error) {
 	if parent == "" {
 		parent = os.TempDir()
 	}
-	dir, err = os.MkdirTemp(parent, "scalingo-deploy-")
+	dir, err := os.MkdirTemp(parent, "scalingo-deploy-")
 	if err != nil {
-		return "", nil, fmt.Errorf("create temp dir: %w", err)
+		return nil, fmt.Errorf("create temp dir: %w", err)
 	}
-	f, err = os.OpenFile(filepath.Join(dir, "source.tar.gz"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, "source.tar.gz"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("create archive file: %w", err)
+		return nil, fmt.Errorf("create archive file: %w", err)
 	}
-	return dir, f, nil
+	if err := os.RemoveAll(dir); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("unlink the temp archive: %w", err)
+	}
+	return f, nil
 }
 
 func humanSize(n int64) string {

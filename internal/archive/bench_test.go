@@ -22,6 +22,6 @@ func BenchmarkBuild(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res.Remove()
+		res.Close()
 	}
 }

@@ -78,7 +78,9 @@ func gitEnv(home string) []string {
 // gitKeeps lists the files and symlinks git does not ignore under root:
 // `git ls-files --others` in a fresh repository, with .gitignore files per
 // folder, or only the root .scalingoignore when there is one, and the
-// excludes as command-line patterns (which git checks first).
+// excludes as command-line patterns (which git checks first). git's --exclude
+// takes each pattern raw: excludes holding what only an ignore file's line
+// rules would change (see rawPatterns) must be given as git should see them.
 func gitKeeps(t testing.TB, root string, excludes []string) []string {
 	t.Helper()
 	run := func(args ...string) []byte {
@@ -102,7 +104,10 @@ func gitKeeps(t testing.TB, root string, excludes []string) []string {
 	} else {
 		args = append(args, "--exclude-per-directory="+gitignoreFile)
 	}
-	for _, p := range parseExcludesText(excludes) {
+	if !rawPatterns(excludes) {
+		t.Fatalf("excludes %q use line rules git's --exclude does not know", excludes)
+	}
+	for _, p := range excludes {
 		args = append(args, "--exclude="+p)
 	}
 	var got []string
@@ -115,26 +120,23 @@ func gitKeeps(t testing.TB, root string, excludes []string) []string {
 	return got
 }
 
-// parseExcludesText applies the line rules (comments, trailing spaces) that
-// Options.Exclude shares with ignore files; git's --exclude takes patterns raw.
-func parseExcludesText(lines []string) []string {
-	var out []string
+// rawPatterns reports whether each line means the same as an ignore file
+// line and as git's raw --exclude pattern: not empty, no comment, nothing
+// at the end that a line would lose. The oracle rewrites nothing itself, so
+// that it cannot share a mistake with the code under test.
+func rawPatterns(lines []string) bool {
 	for _, l := range lines {
-		l = strings.TrimSuffix(l, "\r")
-		if l == "" || l[0] == '#' {
-			continue
-		}
-		if l = trimTrailingSpaces(l); l != "" {
-			out = append(out, l)
+		if l == "" || l[0] == '#' || strings.HasSuffix(l, " ") || strings.HasSuffix(l, "\r") {
+			return false
 		}
 	}
-	return out
+	return true
 }
 
 // planKeeps lists the files and symlinks the archive of root would hold.
 func planKeeps(t testing.TB, root string, excludes []string) []string {
 	t.Helper()
-	pl, err := planTree(context.Background(), root, Options{Path: root, Prefix: DefaultPrefix, Exclude: excludes, List: true})
+	pl, err := planTree(context.Background(), root, Options{Path: root, Exclude: excludes, List: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +156,24 @@ type tarEntry struct {
 	content string
 }
 
-func readTarGz(t testing.TB, path string) ([]tarEntry, *gzip.Header) {
+// archiveBytes reads the whole archive of res, as an upload would.
+func archiveBytes(t testing.TB, res *Result) []byte {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := io.ReadAll(io.NewSectionReader(res.File, 0, res.Size))
 	must(t, err)
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	return b
+}
+
+func sameFile(t testing.TB, st os.FileInfo, path string) bool {
+	t.Helper()
+	other, err := os.Stat(path)
+	must(t, err)
+	return os.SameFile(st, other)
+}
+
+func readTarGz(t testing.TB, res *Result) ([]tarEntry, *gzip.Header) {
+	t.Helper()
+	zr, err := gzip.NewReader(io.NewSectionReader(res.File, 0, res.Size))
 	must(t, err)
 	tr := tar.NewReader(zr)
 	var out []tarEntry

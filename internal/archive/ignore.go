@@ -23,13 +23,15 @@ type pattern struct {
 	negative  bool   // "!pattern": re-include
 	mustBeDir bool   // "pattern/": matches folders only (a symlink is not a folder)
 	noDir     bool   // no '/' in text: matches the base name at any depth below base
+	file      string // where the rule was read, to name it in messages; "" for Options.Exclude
+	line      int    // 1-based line in file, or index in Options.Exclude
 }
 
-// parseIgnoreFile reads the lines of an ignore file living in folder base.
-func parseIgnoreFile(data []byte, base string) []pattern {
+// parseIgnoreFile reads the lines of the ignore file file living in folder base.
+func parseIgnoreFile(data []byte, base, file string) []pattern {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var ps []pattern
-	for len(data) > 0 {
+	for n := 1; len(data) > 0; n++ {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
 			line, data = data[:i], data[i+1:]
@@ -40,7 +42,9 @@ func parseIgnoreFile(data []byte, base string) []pattern {
 			continue
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		ps = append(ps, parsePattern(trimTrailingSpaces(string(line)), base))
+		p := parsePattern(trimTrailingSpaces(string(line)), base)
+		p.file, p.line = file, n
+		ps = append(ps, p)
 	}
 	return ps
 }
@@ -48,12 +52,14 @@ func parseIgnoreFile(data []byte, base string) []pattern {
 // parseExcludes parses extra patterns given one per element, anchored at the root.
 func parseExcludes(lines []string) []pattern {
 	var ps []pattern
-	for _, l := range lines {
+	for i, l := range lines {
 		l = strings.TrimSuffix(l, "\r")
 		if l == "" || l[0] == '#' {
 			continue
 		}
-		ps = append(ps, parsePattern(trimTrailingSpaces(l), ""))
+		p := parsePattern(trimTrailingSpaces(l), "")
+		p.line = i + 1
+		ps = append(ps, p)
 	}
 	return ps
 }
@@ -173,18 +179,19 @@ type ruleStack struct {
 func (r *ruleStack) push(ps []pattern) { r.frames = append(r.frames, ps) }
 func (r *ruleStack) pop()              { r.frames = r.frames[:len(r.frames)-1] }
 
-// ignored reports whether git would ignore path, given that no folder above it is ignored.
-func (r *ruleStack) ignored(path, name string, isDir bool) bool {
+// ignored reports whether git would ignore path, given that no folder above
+// it is ignored, and the rule that decided it (nil when none matched).
+func (r *ruleStack) ignored(path, name string, isDir bool) (bool, *pattern) {
 	for i := len(r.excludes) - 1; i >= 0; i-- {
 		if p := &r.excludes[i]; p.matches(path, name, isDir) {
-			return !p.negative
+			return !p.negative, p
 		}
 	}
 	for f := len(r.frames) - 1; f >= 0; f-- {
 		ps := r.frames[f]
 		for i := len(ps) - 1; i >= 0; i-- {
 			if p := &ps[i]; p.matches(path, name, isDir) {
-				return !p.negative
+				return !p.negative, p
 			}
 		}
 	}
@@ -192,9 +199,9 @@ func (r *ruleStack) ignored(path, name string, isDir bool) bool {
 		full := r.rootRel + "/" + path
 		for i := len(r.ancestors) - 1; i >= 0; i-- {
 			if p := &r.ancestors[i]; p.matches(full, name, isDir) {
-				return !p.negative
+				return !p.negative, p
 			}
 		}
 	}
-	return false
+	return false, nil
 }

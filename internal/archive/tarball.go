@@ -5,11 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"io/fs"
-	"os"
 	"runtime"
 	"time"
 
@@ -75,18 +75,22 @@ func (it *item) header(prefix string) *tar.Header {
 	return h
 }
 
-func tarMode(m fs.FileMode) int64 {
-	mode := int64(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		mode |= 0o4000
+func tarMode(m fs.FileMode) int64 { return int64(m.Perm()) }
+
+// normMode keeps the type of m and gives it the permissions git archive
+// writes: what the umask of a checkout or a build step left on disk must not
+// change the archive, nor setuid, setgid or sticky bits ship.
+func normMode(m fs.FileMode) fs.FileMode {
+	switch {
+	case m.IsDir():
+		return fs.ModeDir | 0o755
+	case m&fs.ModeSymlink != 0:
+		return fs.ModeSymlink | 0o777
+	case m&0o100 != 0:
+		return m.Type() | 0o755
+	default:
+		return m.Type() | 0o644
 	}
-	if m&fs.ModeSetgid != 0 {
-		mode |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		mode |= 0o1000
-	}
-	return mode
 }
 
 // tarLen is the number of bytes the entry takes in the tar stream: its
@@ -148,9 +152,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// tarGz streams tar entries through parallel gzip into f, hashing what is written.
+// tarGz streams tar entries through parallel gzip into f, hashing what is
+// written. f stays open: it is the Result's File.
 type tarGz struct {
-	f    *os.File
 	hash hash.Hash
 	out  countWriter // compressed bytes, to f and hash
 	gz   *pgzip.Writer
@@ -159,8 +163,8 @@ type tarGz struct {
 	buf  []byte
 }
 
-func newTarGz(f *os.File) (*tarGz, error) {
-	t := &tarGz{f: f, hash: sha256.New(), buf: make([]byte, 256<<10)}
+func newTarGz(f io.Writer) (*tarGz, error) {
+	t := &tarGz{hash: sha256.New(), buf: make([]byte, 256<<10)}
 	t.out.w = io.MultiWriter(f, t.hash)
 	gz, err := pgzip.NewWriterLevel(&t.out, gzipLevel)
 	if err != nil {
@@ -185,6 +189,9 @@ func (t *tarGz) writeHeader(h *tar.Header) error {
 	return nil
 }
 
+// errShrank: a file held fewer bytes than its size said.
+var errShrank = errors.New("file shrank while being archived")
+
 // copyFile writes exactly n bytes of r, the content of the entry named name.
 func (t *tarGz) copyFile(ctx context.Context, name string, r io.Reader, n int64) error {
 	for n > 0 {
@@ -203,7 +210,7 @@ func (t *tarGz) copyFile(ctx context.Context, name string, r io.Reader, n int64)
 			n -= int64(m)
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return fmt.Errorf("read %s: file shrank while being archived", name)
+			return fmt.Errorf("read %s: %w", name, errShrank)
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, err)
@@ -222,16 +229,12 @@ func (t *tarGz) finish() (compressed, uncompressed int64, sum string, err error)
 	if err := t.gz.Close(); err != nil {
 		return 0, 0, "", fmt.Errorf("write archive: gzip: %w", err)
 	}
-	if err := t.f.Close(); err != nil {
-		return 0, 0, "", fmt.Errorf("write archive: %w", err)
-	}
 	return t.out.n, t.raw.n, hex.EncodeToString(t.hash.Sum(nil)), nil
 }
 
-// abort releases the compressor and the file after a failure.
+// abort releases the compressor after a failure.
 func (t *tarGz) abort() {
 	t.gz.Close()
-	t.f.Close()
 }
 
 // topN keeps the n largest entries, ties broken by name for stable output.

@@ -28,9 +28,11 @@ const (
 // treePlan is the outcome of the first walk.
 type treePlan struct {
 	count   int
+	files   int // entries that are not folders
 	tarSize int64
 	largest topN
 	items   []item // only when Options.List
+	empty   error  // why there is no file, when files == 0
 }
 
 // walker visits the entries of a tree in archive order under the ignore rules.
@@ -45,6 +47,12 @@ type walker struct {
 	// leave after a folder's content, with the sum of the file sizes below it.
 	visit func(it *item) error
 	leave func(it *item, total int64)
+
+	skip      []string      // Options.Skip, absolute
+	skipInfo  []fs.FileInfo // the files of skip that exist, to know them under another name
+	ignored   bool          // some entry was left out
+	rootRule  *pattern      // the one rule that left out every entry of the root, if there is one
+	rootMixed bool          // entries of the root were kept, or left out by different rules
 }
 
 func newWalker(ctx context.Context, root string, opts Options) (*walker, error) {
@@ -54,7 +62,17 @@ func newWalker(ctx context.Context, root string, opts Options) (*walker, error) 
 	if err != nil {
 		return nil, &inputError{msg: fmt.Sprintf("path %s", opts.Path), err: err}
 	}
-	w.top = item{name: "", mode: fs.ModeDir | rootInfo.Mode().Perm(), mtime: w.clamp(rootInfo.ModTime())}
+	w.top = item{name: "", mode: normMode(fs.ModeDir), mtime: w.clamp(rootInfo.ModTime())}
+	for _, p := range opts.Skip {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, fmt.Errorf("skip %s: %w", p, err)
+		}
+		w.skip = append(w.skip, abs)
+		if st, err := os.Stat(abs); err == nil {
+			w.skipInfo = append(w.skipInfo, st)
+		}
+	}
 	return w, nil
 }
 
@@ -67,7 +85,7 @@ func (w *walker) run() error {
 	w.useGit = scalingo == nil
 	var rootRules []pattern
 	if !w.useGit {
-		rootRules = parseIgnoreFile(scalingo, "")
+		rootRules = parseIgnoreFile(scalingo, "", filepath.Join(w.root, scalingoIgnore))
 	} else if err := w.readAncestors(); err != nil {
 		return err
 	}
@@ -112,7 +130,7 @@ func (w *walker) readAncestors() error {
 		if base == "." {
 			base = ""
 		}
-		w.rules.ancestors = append(w.rules.ancestors, parseIgnoreFile(data, filepath.ToSlash(base))...)
+		w.rules.ancestors = append(w.rules.ancestors, parseIgnoreFile(data, filepath.ToSlash(base), filepath.Join(dirs[i], gitignoreFile))...)
 	}
 	return nil
 }
@@ -129,16 +147,19 @@ func buildTree(ctx context.Context, root string, opts Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	if pl.files == 0 {
+		return nil, pl.empty
+	}
 	if pl.tarSize > opts.MaxSize {
 		return nil, &TooLargeError{Size: pl.tarSize, Limit: opts.MaxSize, Largest: pl.largest.es}
 	}
-	dir, f, err := newTempFile(tmpParent)
+	f, err := newTempFile(tmpParent)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Path: f.Name(), tempDir: dir, Count: pl.count, Largest: pl.largest.es}
+	res := &Result{File: f, Count: pl.count, Largest: pl.largest.es}
 	if err := writeTree(ctx, f, root, opts, pl, res); err != nil {
-		res.Remove()
+		res.Close()
 		return nil, err
 	}
 	if opts.List {
@@ -182,12 +203,15 @@ func planTree(ctx context.Context, root string, opts Options) (*treePlan, error)
 	}
 	pl := &treePlan{tarSize: endLen, largest: topN{n: largestCount}}
 	w.visit = func(it *item) error {
-		n, err := tarLen(it.header(opts.Prefix))
+		n, err := tarLen(it.header(topFolder))
 		if err != nil {
 			return err
 		}
 		pl.tarSize += n
 		pl.count++
+		if !it.isDir() {
+			pl.files++
+		}
 		if it.mode.IsRegular() {
 			pl.largest.add(Entry{Name: it.name, Size: it.size})
 		}
@@ -202,7 +226,42 @@ func planTree(ctx context.Context, root string, opts Options) (*treePlan, error)
 	if err := w.run(); err != nil {
 		return nil, err
 	}
+	if pl.files == 0 {
+		pl.empty = w.emptyError(opts.Path)
+	}
 	return pl, nil
+}
+
+// emptyError says why a tree gives an archive with no file, naming the rule
+// that left out the whole root when one did.
+func (w *walker) emptyError(path string) error {
+	if !w.ignored {
+		return &inputError{msg: fmt.Sprintf("path %s holds no file to deploy", path)}
+	}
+	msg := fmt.Sprintf("path %s: every file is ignored, nothing to deploy", path)
+	if p := w.rootRule; p != nil && !w.rootMixed {
+		where := fmt.Sprintf("%s line %d", p.file, p.line)
+		if p.file == "" {
+			where = fmt.Sprintf("the exclude input, pattern %d", p.line)
+		}
+		msg += fmt.Sprintf(" (the rule %q in %s leaves out everything at the root)", p.text, where)
+	}
+	return &inputError{msg: msg}
+}
+
+// skipped reports whether the entry at abs is one of Options.Skip.
+func (w *walker) skipped(abs string, info fs.FileInfo) bool {
+	for _, s := range w.skip {
+		if s == abs {
+			return true
+		}
+	}
+	for _, s := range w.skipInfo {
+		if os.SameFile(s, info) {
+			return true
+		}
+	}
+	return false
 }
 
 // readIgnoreFile returns the content of dir/name, or nil when it is absent.
@@ -254,7 +313,7 @@ func (w *walker) walk(abs, rel string, rules []pattern) (int64, error) {
 				if err != nil {
 					return 0, err
 				}
-				rules = parseIgnoreFile(data, rel)
+				rules = parseIgnoreFile(data, rel, filepath.Join(abs, gitignoreFile))
 				break
 			}
 		}
@@ -272,7 +331,19 @@ func (w *walker) walk(abs, rel string, rules []pattern) (int64, error) {
 		if rel != "" {
 			childRel = rel + "/" + name
 		}
-		if w.rules.ignored(childRel, name, de.Type().IsDir()) {
+		ign, by := w.rules.ignored(childRel, name, de.Type().IsDir())
+		if rel == "" {
+			switch {
+			case !ign:
+				w.rootMixed = true
+			case w.rootRule == nil:
+				w.rootRule = by
+			case w.rootRule != by:
+				w.rootMixed = true
+			}
+		}
+		if ign {
+			w.ignored = true
 			continue
 		}
 		info, err := de.Info() // lstat: symlinks are never followed
@@ -282,8 +353,15 @@ func (w *walker) walk(abs, rel string, rules []pattern) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("stat %s: %w", filepath.Join(abs, name), err)
 		}
+		if len(w.skip) > 0 && w.skipped(filepath.Join(abs, name), info) {
+			w.ignored = true
+			if rel == "" {
+				w.rootMixed = true
+			}
+			continue
+		}
 		mode := info.Mode()
-		it := item{name: childRel, mtime: w.clamp(info.ModTime()), mode: mode.Type() | mode.Perm() | mode&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)}
+		it := item{name: childRel, mtime: w.clamp(info.ModTime()), mode: normMode(mode)}
 		switch {
 		case mode.IsDir():
 			if err := w.visit(&it); err != nil {
@@ -322,7 +400,6 @@ func (w *walker) walk(abs, rel string, rules []pattern) (int64, error) {
 func writeTree(ctx context.Context, f *os.File, root string, opts Options, pl *treePlan, res *Result) error {
 	t, err := newTarGz(f)
 	if err != nil {
-		f.Close()
 		return err
 	}
 	w, err := newWalker(ctx, root, opts)
@@ -331,7 +408,7 @@ func writeTree(ctx context.Context, f *os.File, root string, opts Options, pl *t
 		return err
 	}
 	w.visit = func(it *item) error {
-		if err := t.writeHeader(it.header(opts.Prefix)); err != nil {
+		if err := t.writeHeader(it.header(topFolder)); err != nil {
 			return err
 		}
 		if it.mode.IsRegular() && it.size > 0 {

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -56,7 +57,9 @@ type Timing struct {
 
 // Archive is what the flow needs to know of the archive it uploads.
 type Archive struct {
-	Path string
+	// Body is read from offset 0 by each upload attempt (the temp file is unlinked:
+	// only this descriptor reaches it).
+	Body io.ReaderAt
 	Size int64
 }
 
@@ -66,7 +69,10 @@ type Plan struct {
 	Archive  Archive
 	Settings Settings
 	Clock    clock.Clock
-	Timing   Timing
+	// StreamClock times the log stream's reconnect backoff; nil means Clock. Tests give
+	// it a clock of its own, so that a reconnect wait does not move the poller's time.
+	StreamClock clock.Clock
+	Timing      Timing
 	// Reporter prints what concerns the run as a whole.
 	Reporter *platform.Reporter
 }
@@ -203,7 +209,7 @@ func Deploy(ctx context.Context, p Plan) ([]*Result, error) {
 	ds := make([]*deployer, len(p.Targets))
 	results := make([]*Result, len(p.Targets))
 	for i, t := range p.Targets {
-		ds[i] = &deployer{Target: t, Clock: p.Clock, Timing: p.Timing, arc: p.Archive, set: p.Settings, gitRef: gitRef}
+		ds[i] = &deployer{Target: t, Clock: p.Clock, streamClock: p.StreamClock, Timing: p.Timing, arc: p.Archive, set: p.Settings, gitRef: gitRef}
 		results[i] = &Result{App: t.App, Region: t.Region,
 			Outputs: platform.Outputs{ArchiveSize: p.Archive.Size, GitRef: gitRef}}
 	}
@@ -263,6 +269,9 @@ const (
 func (p *Plan) defaults() {
 	if p.Clock == nil {
 		p.Clock = clock.Real
+	}
+	if p.StreamClock == nil {
+		p.StreamClock = p.Clock
 	}
 	if p.Reporter == nil && len(p.Targets) > 0 {
 		p.Reporter = p.Targets[0].Reporter

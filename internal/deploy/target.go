@@ -21,10 +21,12 @@ type deployer struct {
 	Target
 	clock.Clock
 	Timing
-	arc    Archive
-	set    Settings
-	gitRef string
-	app    *scalingo.App // found by lookup
+	// streamClock times the stream's reconnect backoff (see Plan.StreamClock).
+	streamClock clock.Clock
+	arc         Archive
+	set         Settings
+	gitRef      string
+	app         *scalingo.App // found by lookup
 }
 
 // lookup finds the target's app, before anything is uploaded anywhere.
@@ -214,7 +216,7 @@ func (d *deployer) upload(ctx context.Context) (*scalingo.Source, error) {
 		d.Reporter.Mask(querySecret(src.UploadURL))
 		d.Reporter.Mask(querySecret(src.DownloadURL))
 		d.Reporter.Printf("Uploading %s…", platform.HumanBytes(d.arc.Size))
-		err = d.Client.Upload(ctx, src, d.arc.Path)
+		err = d.Client.Upload(ctx, src, d.arc.Body, d.arc.Size)
 		if err == nil {
 			return src, nil
 		}

@@ -1,6 +1,7 @@
 package scalingo
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -11,8 +12,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -340,11 +339,8 @@ func TestInvalidPortNotRetried(t *testing.T) {
 // three hops.
 func TestUpload_Redirects(t *testing.T) {
 	t.Parallel()
-	archive := filepath.Join(t.TempDir(), "a.tar.gz")
 	data := []byte(strings.Repeat("archive bytes ", 1000))
-	if err := os.WriteFile(archive, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	archive := bytes.NewReader(data)
 	tests := []struct {
 		name    string
 		status  int
@@ -404,7 +400,7 @@ func TestUpload_Redirects(t *testing.T) {
 			first := httptest.NewServer(storage)
 			defer first.Close()
 			src := &Source{UploadURL: first.URL + "/hop/0?X-Amz-Signature=sig0", CreatedAt: clk.Now()}
-			err := c.Upload(context.Background(), src, archive)
+			err := c.Upload(context.Background(), src, archive, archive.Size())
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("Upload: %v", err)
@@ -479,10 +475,7 @@ func TestForRegion_OneExchange(t *testing.T) {
 // TestUpload_RetriesAsThePolicySays: the upload asks the same policy as the API calls.
 func TestUpload_RetriesAsThePolicySays(t *testing.T) {
 	t.Parallel()
-	archive := filepath.Join(t.TempDir(), "a.tar.gz")
-	if err := os.WriteFile(archive, []byte("gz"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	archive := bytes.NewReader([]byte("gz"))
 	tests := []struct {
 		name    string
 		first   int
@@ -513,7 +506,7 @@ func TestUpload_RetriesAsThePolicySays(t *testing.T) {
 				}
 			}))
 			defer storage.Close()
-			err := c.Upload(context.Background(), &Source{UploadURL: storage.URL + "/o", CreatedAt: inst.Now()}, archive)
+			err := c.Upload(context.Background(), &Source{UploadURL: storage.URL + "/o", CreatedAt: inst.Now()}, archive, archive.Size())
 			if (err != nil) != tt.wantErr {
 				t.Errorf("Upload: %v", err)
 			}

@@ -4,9 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -103,9 +102,8 @@ func TestLimiter_CountsAPIRequestsOnly(t *testing.T) {
 
 	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer storage.Close()
-	archive := filepath.Join(t.TempDir(), "a.tar.gz")
-	os.WriteFile(archive, []byte("x"), 0o600)
-	if err := c.Upload(context.Background(), &Source{UploadURL: storage.URL + "/o", CreatedAt: clk.Now()}, archive); err != nil {
+	archive := strings.NewReader("x")
+	if err := c.Upload(context.Background(), &Source{UploadURL: storage.URL + "/o", CreatedAt: clk.Now()}, archive, archive.Size()); err != nil {
 		t.Fatalf("the upload waited for the API budget or failed: %v", err)
 	}
 

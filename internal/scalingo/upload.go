@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 )
@@ -53,19 +52,14 @@ func (c *Client) Expired(src *Source) bool {
 	return c.clk.Now().Sub(src.CreatedAt) > SourceTTL-sourceMargin
 }
 
-// Upload PUTs the archive at path to src's upload URL. It sends a real Content-Length
-// (object stores refuse chunked bodies), Content-Type application/x-gzip (Scalingo's
-// builder refuses anything else when it fetches the source) and no Authorization header.
-// Redirects are followed by re-sending the same PUT, at most three hops; what the
-// client's Policy calls transient (transport errors, 429, 5xx) is retried with a fresh
-// request. It returns ErrSourceExpired when the
+// Upload PUTs body's size bytes (each attempt reads afresh from 0) to src's upload URL.
+// It sends a real Content-Length (object stores refuse chunked bodies), Content-Type
+// application/x-gzip (Scalingo's builder refuses anything else when it fetches the
+// source) and no Authorization header. Redirects are followed by re-sending the same
+// PUT, at most three hops; what the client's Policy calls transient (transport errors,
+// 429, 5xx) is retried with a fresh request. It returns ErrSourceExpired when the
 // URL expired, so that the caller creates a new source.
-func (c *Client) Upload(ctx context.Context, src *Source, path string) error {
-	st, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("read the archive: %w", err)
-	}
-	size := st.Size()
+func (c *Client) Upload(ctx context.Context, src *Source, body io.ReaderAt, size int64) error {
 	ctx, cancel := context.WithTimeout(ctx, UploadTimeout(size))
 	defer cancel()
 
@@ -73,7 +67,7 @@ func (c *Client) Upload(ctx context.Context, src *Source, path string) error {
 		if c.Expired(src) {
 			return ErrSourceExpired
 		}
-		err := c.put(ctx, src.UploadURL, path, size)
+		err := c.put(ctx, src.UploadURL, body, size)
 		if err == nil {
 			return nil
 		}
@@ -95,23 +89,20 @@ func (c *Client) Upload(ctx context.Context, src *Source, path string) error {
 }
 
 // put sends one PUT, following redirects by hand.
-func (c *Client) put(ctx context.Context, rawURL, path string, size int64) error {
+func (c *Client) put(ctx context.Context, rawURL string, body io.ReaderAt, size int64) error {
 	target := rawURL
 	for hop := 0; ; hop++ {
-		f, err := os.Open(path)
+		getBody := func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(body, 0, size)), nil }
+		rc, _ := getBody()
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, rc)
 		if err != nil {
-			return fmt.Errorf("read the archive: %w", err)
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, f)
-		if err != nil {
-			f.Close()
 			return fmt.Errorf("upload: bad URL %s", Redact(target))
 		}
 		req.ContentLength = size
-		req.GetBody = func() (io.ReadCloser, error) { return os.Open(path) }
+		req.GetBody = getBody
 		req.Header.Set("Content-Type", "application/x-gzip")
 		req.Header.Set("User-Agent", c.opts.UserAgent)
-		resp, err := c.storage.Do(req) // closes f
+		resp, err := c.storage.Do(req) // closes rc
 		if err != nil {
 			return fmt.Errorf("upload: %w", redactErr(err))
 		}
