@@ -131,7 +131,7 @@ func semverTag(t *testing.T, rule string) *regexp.Regexp {
 func (s tagScheme) badReferences(text, actionRepo string) []string {
 	var bad []string
 	imageRef := regexp.MustCompile(regexp.QuoteMeta(s.image) + `(:[A-Za-z0-9_.-]*[A-Za-z0-9_-]|@sha256:[0-9a-f]{64})?`)
-	actionRef := regexp.MustCompile(`(?:^|[^/\w.-])` + regexp.QuoteMeta(actionRepo) + `@([A-Za-z0-9_.-]*[A-Za-z0-9_-])`)
+	actionRef := regexp.MustCompile(`(?:^|[^/\w.-]|https://github\.com/)` + regexp.QuoteMeta(actionRepo) + `@([A-Za-z0-9_.-]*[A-Za-z0-9_-])`)
 	for n, line := range strings.Split(text, "\n") {
 		for _, m := range imageRef.FindAllStringSubmatch(line, -1) {
 			ref := m[1]
@@ -229,6 +229,8 @@ func TestImageTags(t *testing.T) {
 			{name: "pre-release", ref: s.image + ":1.2.3-rc.1", ok: false},
 			{name: "leading zero", ref: s.image + ":01", ok: false},
 			{name: "action tag without v", ref: "uses: " + repo + "@1", ok: false},
+			{name: "action by URL (Forgejo)", ref: "uses: https://github.com/" + repo + "@v1", ok: true},
+			{name: "action by URL, tag without v", ref: "uses: https://github.com/" + repo + "@1.2.3", ok: false},
 			{name: "action minor tag", ref: "uses: " + repo + "@v1.2", ok: false},
 		}
 		for _, tt := range tests {
