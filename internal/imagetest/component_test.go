@@ -235,17 +235,39 @@ func TestComponent(t *testing.T) {
 			if slices.Contains(componentOnly, name) {
 				continue
 			}
-			env := "SCALINGO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 			want, ok := given[name]
 			if !ok {
 				want = fmt.Sprint(*c.inputs[name].Default)
 			}
+			if c.inputs[name].Type == "boolean" {
+				flag := "--" + name + "=" + want
+				if !slices.ContainsFunc(job.Script, func(line string) bool { return slices.Contains(strings.Fields(line), flag) }) {
+					t.Errorf("script %q lacks %s, the input %s", job.Script, flag, name)
+				}
+				continue
+			}
+			env := "SCALINGO_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 			if got := job.Variables[env]; got != want {
 				t.Errorf("variable %s = %q, want the input %s (%q)", env, got, name, want)
 			}
 		}
 		if job.Artifacts.Reports.Dotenv != "out.env" || job.Artifacts.When != "always" {
 			t.Errorf("artifacts = %+v, want the output file as a dotenv report, always", job.Artifacts)
+		}
+	})
+
+	// GitLab inserts a typed input (boolean, number) with its type when it is a whole YAML
+	// value, and job variables must be strings: such inputs may only be part of a longer string.
+	t.Run("typed inputs are not whole values", func(t *testing.T) {
+		t.Parallel()
+		for name, in := range c.inputs {
+			if in.Type == "" || in.Type == "string" {
+				continue
+			}
+			whole := regexp.MustCompile(`(?m)(:|^\s*-)\s*["']?\$\[\[\s*inputs\.` + regexp.QuoteMeta(name) + `\s*\]\]["']?\s*(#.*)?$`)
+			if m := whole.FindString(c.body); m != "" {
+				t.Errorf("the %s input %s is a whole YAML value: %q", in.Type, name, m)
+			}
 		}
 	})
 
