@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -364,4 +365,64 @@ func TestComponentJob(t *testing.T) {
 		t.Fatalf("job exited %d\n%s", code, out)
 	}
 	checkDeployed(t, srv, readDotenv(t, filepath.Join(ws, job.Artifacts.Reports.Dotenv)), commitID, out)
+}
+
+// TestComponentReleasePin runs the release workflow's commands that point a release's component
+// at the image it pushed, on a copy of the component: if the component's image line changes
+// shape, the release would stop pinning it (and the workflow's grep would fail the release).
+func TestComponentReleasePin(t *testing.T) {
+	t.Parallel()
+	root := repoRoot(t)
+	data, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "release.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf workflow
+	if err := yaml.Unmarshal(data, &wf); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []string
+	for _, job := range wf.Jobs {
+		for _, st := range job.Steps {
+			for _, line := range strings.Split(st.Run, "\n") {
+				if line = strings.TrimSpace(line); strings.Contains(line, "templates/deploy.yml") && !strings.HasPrefix(line, "git ") {
+					cmds = append(cmds, line)
+				}
+			}
+		}
+	}
+	if len(cmds) == 0 {
+		t.Fatal("release.yml: no command rewrites templates/deploy.yml")
+	}
+	dir := t.TempDir()
+	tmpl, err := os.ReadFile(filepath.Join(root, "templates", "deploy.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, dir, "templates/deploy.yml", string(tmpl))
+	const image, digest = "ghcr.io/scalingo-deploy/scalingo-deploy", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	cmd := exec.Command("sh", "-ec", strings.Join(cmds, "\n"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "IMAGE="+image, "DIGEST="+digest)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(cmds, "\n"), err, out)
+	}
+	pinned, err := os.ReadFile(filepath.Join(dir, "templates", "deploy.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var header struct {
+		Spec struct {
+			Inputs map[string]componentInput `yaml:"inputs"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.NewDecoder(bytes.NewReader(pinned)).Decode(&header); err != nil {
+		t.Fatal(err)
+	}
+	if in := header.Spec.Inputs["image"]; in.Default == nil || fmt.Sprint(*in.Default) != image+"@"+digest {
+		t.Errorf("after the release's commands the image input's default is %v, want %s@%s", in.Default, image, digest)
+	}
+	if n := strings.Count(string(pinned), digest); n != 1 {
+		t.Errorf("the digest appears %d times in the pinned component, want once", n)
+	}
 }
