@@ -160,6 +160,11 @@ func (j gitlabJob) runs(t *testing.T) bool {
 	return false
 }
 
+// expand replaces $NAME and ${NAME} with the job's variables, as GitLab expands an environment name.
+func (j gitlabJob) expand(s string) string {
+	return os.Expand(s, func(name string) string { return j.Variables[name] })
+}
+
 // toolInputs are the tool's inputs, read from its --help text.
 func toolInputs(t *testing.T) []string {
 	t.Helper()
@@ -301,6 +306,11 @@ func TestComponent(t *testing.T) {
 			}
 			var running []string
 			for name, j := range jobs {
+				// GitLab validates every job before rules exclude any: an empty environment
+				// name makes the whole pipeline invalid.
+				if j.Environment != nil && strings.TrimSpace(j.Environment.Name) == "" {
+					t.Errorf("job %s: environment name is empty before variables are expanded", name)
+				}
 				if j.runs(t) {
 					running = append(running, name)
 				}
@@ -318,7 +328,7 @@ func TestComponent(t *testing.T) {
 			switch {
 			case tt.env == "" && j.Environment != nil:
 				t.Errorf("environment = %+v, want none", j.Environment)
-			case tt.env != "" && (j.Environment == nil || j.Environment.Name != tt.env || j.Environment.URL != "$SCALINGO_APP_URL"):
+			case tt.env != "" && (j.Environment == nil || j.expand(j.Environment.Name) != tt.env || j.Environment.URL != "$SCALINGO_APP_URL"):
 				t.Errorf("environment = %+v, want name %s, url $SCALINGO_APP_URL", j.Environment, tt.env)
 			}
 		})
