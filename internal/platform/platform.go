@@ -152,7 +152,7 @@ func (r *Reporter) raw(s string) {
 }
 
 // Untrusted prints text that this program does not control (an app's build log, a
-// listing of file names), each line escaped (EscapeLines). On GitHub it also goes between
+// listing of file names), each line escaped (EscapeLog: colours and tabs kept). On GitHub it also goes between
 // ::stop-commands:: and its resume token, so that a line such as "::set-env" or
 // "::add-mask" cannot run as a workflow command; on GitLab the escaping keeps a line from
 // opening or closing a section (that needs \r and ESC).
@@ -161,7 +161,7 @@ func (r *Reporter) Untrusted(text string) {
 	if text == "" {
 		return
 	}
-	text = r.prefixed(EscapeLines(text)) + "\n"
+	text = r.prefixed(EscapeLog(text)) + "\n"
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.kind != config.GitHub {
