@@ -197,7 +197,8 @@ func TestRun_HostileOutputValue(t *testing.T) {
 	for k := range got {
 		keys = append(keys, k)
 	}
-	if len(got) != 5 || got["status"] != "success" || got["app-url"] != strings.ReplaceAll(url, "\n", `\n`) {
+	// deployment-id, status, app-url, git-ref, archive-size, app, deployments: no more.
+	if len(got) != 7 || got["status"] != "success" || got["app-url"] != strings.ReplaceAll(url, "\n", `\n`) {
 		t.Errorf("GITHUB_OUTPUT holds %q: %v", keys, got)
 	}
 	if cmds, _ := runnerCommands(res.stdout); strings.Contains(strings.Join(cmds, " "), "injected") {

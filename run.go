@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/archive"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
@@ -43,11 +44,12 @@ func exitCode(err error) int {
 	return exitFailed
 }
 
-// hooks lets tests replace the clock and the poll interval; production uses the zero
-// value.
+// hooks lets tests replace the clocks and the intervals; production uses the zero value.
 type hooks struct {
-	deps       deploy.Deps
-	clientOpts func(*scalingo.Options)
+	clock       clock.Clock // nil: the real clock
+	streamClock clock.Clock // the stream's reconnect backoff; nil: clock
+	timing      deploy.Timing
+	clientOpts  func(*scalingo.Options)
 }
 
 // run is the whole program, with its environment passed in. It reports its own error
@@ -76,55 +78,63 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		return nil
 	}
 
-	now := time.Now
-	if h.deps.Now != nil {
-		now = h.deps.Now
+	if h.clock == nil {
+		h.clock = clock.Real
 	}
-	r := platform.New(cfg.Platform, stdout, getenv, now)
+	r := platform.New(cfg.Platform, stdout, getenv, h.clock.Now)
 	// Before anything else is printed: the runner masks from here on.
-	r.Mask(cfg.APIToken)
+	for _, secret := range cfg.Secrets() {
+		r.Mask(secret)
+	}
 	errOut := r.Stderr(stderr)
 	if !cfg.DryRun {
 		// A destination found broken only after deploying would fail the job, and a
 		// retried job would deploy a second time.
 		if err := r.CheckDestinations(cfg.OutputFile); err != nil {
-			report(r, errOut, cfg, nil, err)
+			report(r, errOut, nil, err)
 			return err
 		}
 	}
 
-	start := now()
-	res, err := deployRun(ctx, cfg, getenv, r, h)
+	results, err := deployRun(ctx, cfg, getenv, r, h)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		// Interrupted: whatever failed then failed because of the signal.
 		err = cause
 	}
-	if res != nil {
-		if werr := r.WriteOutputs(res.Outputs, cfg.OutputFile); werr != nil {
+	if results != nil {
+		if werr := r.WriteOutputs(outputsOf(results), cfg.OutputFile); werr != nil {
 			err = errors.Join(err, werr)
 		}
-		o := res.Outputs
-		sum := platform.Summary{App: cfg.App, Region: cfg.Region, DeploymentID: o.DeploymentID, GitRef: o.GitRef,
-			Status: o.Status, Duration: now().Sub(start), ArchiveSize: o.ArchiveSize, AppURL: o.AppURL}
-		if err != nil {
-			sum.LogTail = res.LogTail
+		rows := make([]platform.Summary, len(results))
+		created := err != nil
+		for i, res := range results {
+			o := res.Outputs
+			rows[i] = platform.Summary{App: res.App, Region: res.Region, DeploymentID: o.DeploymentID, GitRef: o.GitRef,
+				Status: o.Status, Duration: res.Duration, ArchiveSize: o.ArchiveSize, AppURL: o.AppURL}
+			if res.Err != nil {
+				rows[i].LogTail = res.LogTail
+			}
+			created = created || o.DeploymentID != ""
 		}
-		if o.DeploymentID != "" || err != nil {
-			if serr := r.WriteSummary(sum); serr != nil {
+		if created {
+			if serr := r.WriteSummary(rows...); serr != nil {
 				err = errors.Join(err, serr)
 			}
 		}
-		r.Printf("%s", sum.Line())
+		for _, row := range rows {
+			r.Printf("%s", row.Line())
+		}
 	}
 	if err != nil {
-		report(r, errOut, cfg, res, err)
+		report(r, errOut, results, err)
 	}
 	return err
 }
 
-// deployRun builds the archive and, unless this is a dry run, deploys it. A nil result
-// means that nothing reached Scalingo, so there are no outputs to write.
-func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (*deploy.Result, error) {
+// deployRun builds the archive and, unless this is a dry run, deploys it to every
+// target. Nil results mean that nothing reached Scalingo, so there are no outputs to
+// write.
+func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) ([]*deploy.Result, error) {
 	arc, err := archive.Build(ctx, archive.Options{
 		Path:            cfg.Path,
 		Exclude:         cfg.Exclude,
@@ -144,16 +154,13 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	}
 
 	opts := scalingo.Options{
-		APIURL:    cfg.APIURL,
 		AuthURL:   cfg.AuthURL,
 		APIToken:  cfg.APIToken,
 		UserAgent: "scalingo-deploy/" + version,
 		Getenv:    getenv,
 		Logf:      r.Printf,
 		OnJWT:     r.Mask,
-	}
-	if h.deps.Now != nil {
-		opts.Now = h.deps.Now
+		Clock:     h.clock,
 	}
 	if h.clientOpts != nil {
 		h.clientOpts(&opts)
@@ -163,9 +170,137 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		return nil, err
 	}
 	defer client.Close()
-	deps := h.deps
-	deps.Client, deps.Reporter = client, r
-	return deploy.Run(ctx, cfg, deploy.Archive{Body: arc.File, Size: arc.Size}, deps)
+	clients, err := regionClients(ctx, cfg, client)
+	if err != nil {
+		return nil, err
+	}
+
+	plan := deploy.Plan{
+		Archive: deploy.Archive{Body: arc.File, Size: arc.Size},
+		Settings: deploy.Settings{
+			GitRef:             cfg.GitRef,
+			Wait:               cfg.Wait,
+			Timeout:            cfg.Timeout,
+			HealthCheck:        cfg.HealthCheck,
+			HealthCheckTimeout: cfg.HealthCheckTimeout,
+		},
+		Clock:       h.clock,
+		StreamClock: h.streamClock,
+		Timing:      h.timing,
+		Reporter:    r,
+	}
+	for _, v := range cfg.Env {
+		plan.Settings.Env = append(plan.Settings.Env, scalingo.Variable{Name: v.Name, Value: v.Value})
+	}
+	for _, t := range cfg.Targets {
+		view := r
+		if len(cfg.Targets) > 1 {
+			view = r.For(t.App)
+		}
+		plan.Targets = append(plan.Targets, deploy.Target{App: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view})
+	}
+	return deploy.Deploy(ctx, plan)
+}
+
+// regionClients gives each region of the run a client of its API, all sharing base's
+// session (one token exchange, one request budget). A region's API URL is the api-url
+// input or a built-in one; the others are looked up, with one request for all.
+func regionClients(ctx context.Context, cfg *config.Config, base *scalingo.Client) (map[string]*scalingo.Client, error) {
+	urls := map[string]string{}
+	var unknown []string
+	for _, t := range cfg.Targets {
+		if _, seen := urls[t.Region]; seen {
+			continue
+		}
+		urls[t.Region] = cfg.APIURLFor(t.Region)
+		if urls[t.Region] == "" {
+			unknown = append(unknown, t.Region)
+		}
+	}
+	if len(unknown) > 0 {
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		regions, err := base.Regions(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("look up region %s: %w", strings.Join(unknown, ", "), err)
+		}
+		var known []string
+		for _, reg := range regions {
+			known = append(known, reg.Name)
+			if u, ok := urls[reg.Name]; ok && u == "" {
+				urls[reg.Name] = reg.API
+			}
+		}
+		for _, name := range unknown {
+			if urls[name] == "" {
+				return nil, fmt.Errorf("region %q is not one of this token's regions (%s); set api-url to use another API", name, strings.Join(known, ", "))
+			}
+		}
+	}
+	clients := map[string]*scalingo.Client{}
+	for region, u := range urls {
+		c, err := base.ForRegion(u)
+		if err != nil {
+			return nil, fmt.Errorf("region %s: %w", region, err)
+		}
+		clients[region] = c
+	}
+	return clients, nil
+}
+
+// outputsOf gathers the outputs of a run from its targets' results (the spec's rules:
+// one target, as always; several, the set's status and each target's own variables).
+func outputsOf(results []*deploy.Result) platform.Outputs {
+	type entry struct {
+		App          string `json:"app"`
+		Region       string `json:"region"`
+		DeploymentID string `json:"deployment_id"`
+		Status       string `json:"status"`
+		AppURL       string `json:"app_url"`
+		GitRef       string `json:"git_ref"`
+	}
+	entries := make([]entry, len(results))
+	for i, res := range results {
+		o := res.Outputs
+		entries[i] = entry{res.App, res.Region, o.DeploymentID, o.Status, o.AppURL, o.GitRef}
+	}
+	js, _ := json.Marshal(entries) // strings only: cannot fail
+	if len(results) == 1 {
+		o := results[0].Outputs
+		o.App, o.Health, o.Deployments = results[0].App, results[0].Health, string(js)
+		return o
+	}
+	first := results[0].Outputs
+	out := platform.Outputs{GitRef: first.GitRef, ArchiveSize: first.ArchiveSize, Deployments: string(js), Status: "success"}
+	names := map[string]int{}
+	for _, res := range results {
+		names[res.App]++
+	}
+	health := ""
+	for _, res := range results {
+		if out.Status == "success" && res.Outputs.Status != "success" {
+			out.Status = res.Outputs.Status
+		}
+		switch {
+		case res.Health == "failed" || (health == "failed"):
+			health = "failed"
+		case res.Health == "ok":
+			health = "ok"
+		}
+		suffix := envSuffix(res.App)
+		if names[res.App] > 1 {
+			suffix += "_" + envSuffix(res.Region)
+		}
+		out.PerApp = append(out.PerApp, platform.AppOutputs{Suffix: suffix,
+			DeploymentID: res.Outputs.DeploymentID, Status: res.Outputs.Status, AppURL: res.Outputs.AppURL})
+	}
+	out.Health = health
+	return out
+}
+
+// envSuffix turns an app or region name into the end of a variable name: MY_API.
+func envSuffix(name string) string {
+	return strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
 // skipOutput keeps the tool's own output file out of the archive.
@@ -209,14 +344,28 @@ func describe(r *platform.Reporter, cfg *config.Config, arc *archive.Result) {
 }
 
 // report prints the run's error once, with what was done so far when that matters.
-func report(r *platform.Reporter, errOut io.Writer, cfg *config.Config, res *deploy.Result, err error) {
+func report(r *platform.Reporter, errOut io.Writer, results []*deploy.Result, err error) {
 	var sig *signalError
+	interrupted := errors.As(err, &sig)
+	var notes []string
+	for _, res := range results {
+		of := ""
+		if len(results) > 1 {
+			of = " of " + res.App
+		}
+		switch {
+		case interrupted && res.Outputs.DeploymentID != "":
+			notes = append(notes, fmt.Sprintf("deployment %s%s was created and goes on at Scalingo (follow it with `scalingo --app %s deployment-follow`)", res.Outputs.DeploymentID, of, res.App))
+		case res.MaybeCreated:
+			notes = append(notes, fmt.Sprintf("a deployment%s may have been created all the same: check the app's deployments (`scalingo --app %s deployments`) before deploying again", of, res.App))
+		}
+	}
 	switch {
-	case errors.As(err, &sig) && res != nil && res.Outputs.DeploymentID != "":
-		err = fmt.Errorf("%w: deployment %s was created and goes on at Scalingo (follow it with `scalingo --app %s deployment-follow`)", err, res.Outputs.DeploymentID, cfg.App)
-	case res != nil && res.MaybeCreated:
-		err = fmt.Errorf("%w\n  a deployment may have been created all the same: check the app's deployments (`scalingo --app %s deployments`) before deploying again", err, cfg.App)
-	case errors.As(err, &sig):
+	case len(results) == 1 && interrupted && len(notes) == 1:
+		err = fmt.Errorf("%w: %s", err, notes[0])
+	case len(notes) > 0:
+		err = fmt.Errorf("%w\n  %s", err, strings.Join(notes, "\n  "))
+	case interrupted:
 		err = fmt.Errorf("%w: no deployment was created", err)
 	}
 	if r.Kind() == config.GitHub {

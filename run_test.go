@@ -11,41 +11,40 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/s3test"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
 )
 
-// clock is a fake clock: After fires at once and moves time on, so a run that polls
+// fakeClock is a fake clock: After fires at once and moves time on, so a run that polls
 // every 5 s for 40 minutes takes no real time.
-type clock struct {
+type fakeClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func newClock() *clock { return &clock{t: time.Now()} }
+func newClock() *fakeClock { return &fakeClock{t: time.Now()} }
 
-func (c *clock) Now() time.Time {
+func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) advance(d time.Duration) {
+func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
 
-func (c *clock) After(d time.Duration) <-chan time.Time {
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	c.advance(d)
 	ch := make(chan time.Time, 1)
 	ch <- c.Now()
 	return ch
 }
 
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	c.advance(d)
 	return ctx.Err()
 }
@@ -60,7 +59,7 @@ type world struct {
 	fake  *fakescalingo.Server
 	s3    *s3test.Server
 	ws    string
-	clock *clock
+	clock *fakeClock
 }
 
 func newWorld(t *testing.T, opts fakescalingo.Options) *world {
@@ -160,9 +159,11 @@ func (w *world) runWith(t *testing.T, ctx context.Context, e env, client func(*s
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	h := hooks{
-		deps: depsWithClock(w.clock),
+		clock: w.clock,
+		// The stream's reconnect backoff has a clock of its own: a reconnect wait must
+		// not move the poller's time.
+		streamClock: newClock(),
 		clientOpts: func(o *scalingo.Options) {
-			o.Sleep = w.clock.Sleep
 			if client != nil {
 				client(o)
 			}
@@ -172,7 +173,9 @@ func (w *world) runWith(t *testing.T, ctx context.Context, e env, client func(*s
 	return result{code: exitCode(err), stdout: stdout.String(), stderr: stderr.String()}
 }
 
-// readDotenv parses a dotenv file by GitLab's rules, failing on anything GitLab refuses.
+// readDotenv parses a dotenv file by GitLab's rules, failing on anything GitLab refuses
+// (quotes are kept literally, so a value may hold some, as the deployments JSON does,
+// but one that starts with a quote would read as quoted).
 func readDotenv(t *testing.T, path string) map[string]string {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -184,7 +187,7 @@ func readDotenv(t *testing.T, path string) map[string]string {
 	for sc.Scan() {
 		line := sc.Text()
 		k, v, ok := strings.Cut(line, "=")
-		if !ok || line == "" || strings.HasPrefix(line, "#") || strings.ContainsAny(v, `"'`) {
+		if !ok || line == "" || strings.HasPrefix(line, "#") || strings.ContainsAny(v[:min(1, len(v))], `"'`) || strings.ContainsAny(k, "-. ") {
 			t.Errorf("dotenv line %q breaks GitLab's rules", line)
 		}
 		out[k] = v
@@ -221,8 +224,4 @@ func readGitHubOutputs(t *testing.T, path string) map[string]string {
 		out[k] = v
 	}
 	return out
-}
-
-func depsWithClock(c *clock) deploy.Deps {
-	return deploy.Deps{Now: c.Now, After: c.After}
 }

@@ -1,5 +1,7 @@
-// Package deploy is the deploy flow: authenticate, find the app, create a source, upload
-// the archive, create exactly one deployment, and follow it to a verdict.
+// Package deploy is the deploy flow: look every target up, then for each one create a
+// source, upload the archive, set its variables, create exactly one deployment, follow
+// it to a verdict and check the app answers. One target is the unit (deployer); Deploy
+// runs it for every target of a run, in parallel, and joins the verdicts.
 package deploy
 
 import (
@@ -8,47 +10,89 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
-	"slices"
+	"strings"
+	"sync"
 	"time"
 
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
 )
 
-// Deps are the flow's collaborators and its clock.
-type Deps struct {
-	Client   *scalingo.Client
-	Reporter *platform.Reporter
-	// Now and After are the clock: time.Now and time.After in production; tests pass a
-	// fake clock so that no test waits for real time to pass.
-	Now   func() time.Time
-	After func(time.Duration) <-chan time.Time
-	// PollInterval is the time between two status checks; 0 means 5s, which keeps a run
-	// far below the API's 60 requests a minute.
+// Target is one app to deploy to: its name and region, the client of that region (all
+// of a run's clients share one session and one request budget) and its view of the
+// reporter (its lines prefixed when there are several targets).
+type Target struct {
+	App, Region string
+	Client      *scalingo.Client
+	Reporter    *platform.Reporter
+}
+
+// Settings are what every target of a run shares.
+type Settings struct {
+	// GitRef is sent with each deployment; empty, one is made up for the run.
+	GitRef  string
+	Wait    bool
+	Timeout time.Duration
+	// Env is set on each target before its deployment is created.
+	Env []scalingo.Variable
+	// HealthCheck, a path or an absolute URL, is fetched after a successful deployment
+	// until it answers 2xx or 3xx, for at most HealthCheckTimeout. Empty: no check.
+	HealthCheck        string
+	HealthCheckTimeout time.Duration
+}
+
+// Timing holds the intervals of a run; zero values mean the production ones.
+type Timing struct {
+	// PollInterval is the time between two status checks of one deployment with a
+	// single target: 5 s. It grows with the number of targets so that the polls of a
+	// whole run stay well inside the API's 60 requests a minute.
 	PollInterval time.Duration
 	// QueuedNotice is how long a deployment may stay queued before the user is told
-	// why; 0 means one minute.
+	// why: one minute.
 	QueuedNotice time.Duration
+	// HealthInterval is the time between two health check requests: 2 s.
+	HealthInterval time.Duration
 }
 
 // Archive is what the flow needs to know of the archive it uploads.
 type Archive struct {
-	Body io.ReaderAt // Size bytes from offset 0, read afresh by every upload attempt
+	// Body is read from offset 0 by each upload attempt (the temp file is unlinked:
+	// only this descriptor reaches it).
+	Body io.ReaderAt
 	Size int64
 }
 
-// Result is what a run learned, whatever its outcome: the outputs are written from it.
+// Plan is one run: one archive to every target.
+type Plan struct {
+	Targets  []Target
+	Archive  Archive
+	Settings Settings
+	Clock    clock.Clock
+	// StreamClock times the log stream's reconnect backoff; nil means Clock. Tests give
+	// it a clock of its own, so that a reconnect wait does not move the poller's time.
+	StreamClock clock.Clock
+	Timing      Timing
+	// Reporter prints what concerns the run as a whole.
+	Reporter *platform.Reporter
+}
+
+// Result is what a run learned of one target, whatever its outcome: the outputs are
+// written from it.
 type Result struct {
-	Outputs platform.Outputs
+	App, Region string
+	Outputs     platform.Outputs
+	// Health is "ok" or "failed" once a health check ran, else empty.
+	Health string
 	// LogTail is the end of the build log, for the summary of a failed deployment.
 	LogTail string
-	// MaybeCreated is set when the run failed after sending a deployment creation whose
-	// outcome it could not learn: a deployment may exist that the outputs do not name.
+	// MaybeCreated is set when the target failed after sending a deployment creation
+	// whose outcome it could not learn: a deployment may exist that the outputs do not
+	// name.
 	MaybeCreated bool
+	Duration     time.Duration
+	// Err is the target's own failure, nil when it succeeded.
+	Err error
 }
 
 // FailedError is a deployment that ended with a failing status (exit code 1).
@@ -71,234 +115,183 @@ func (e *TimeoutError) Error() string {
 		e.After, e.ID, e.LastStatus, e.App)
 }
 
-// Run deploys the archive to cfg.App. The Result is filled as far as the run went, also
-// when it returns an error.
-func Run(ctx context.Context, cfg *config.Config, arc Archive, d Deps) (*Result, error) {
-	d.defaults()
-	c, r := d.Client, d.Reporter
-	gitRef := cfg.GitRef
-	if gitRef == "" {
-		// A ref of our own names this run's deployment: Scalingo shows it as the version,
-		// and it tells our deployment apart should the answer to its creation be lost.
-		gitRef = newGitRef(d.Now())
-		r.Printf("No git ref given nor found in the CI environment: using %s.", gitRef)
-	}
-	res := &Result{Outputs: platform.Outputs{ArchiveSize: arc.Size, GitRef: gitRef}}
-
-	// Everything before the wait is bounded too, with room for the upload.
-	prepCtx, cancel := context.WithTimeout(ctx, cfg.Timeout+scalingo.UploadTimeout(arc.Size))
-	defer cancel()
-	if err := c.Authenticate(prepCtx); err != nil {
-		return res, err
-	}
-	if c.APIURL() == "" {
-		if err := c.ResolveRegion(prepCtx, cfg.Region); err != nil {
-			return res, err
-		}
-	}
-	app, err := c.App(prepCtx, cfg.App)
-	if err != nil {
-		return res, fmt.Errorf("find app %s: %w", cfg.App, err)
-	}
-	res.Outputs.AppURL = app.URL
-
-	// The deployments that exist before ours: if the answer to our creation is lost,
-	// the new one among the listed is ours (see create).
-	before, err := c.Deployments(prepCtx, cfg.App, 20)
-	if err != nil {
-		return res, fmt.Errorf("list the deployments of %s: %w", cfg.App, err)
-	}
-
-	dep, maybe, err := d.create(prepCtx, cfg.App, gitRef, arc, before)
-	if err != nil {
-		res.MaybeCreated = maybe
-		if ctx.Err() != nil {
-			return res, context.Cause(ctx)
-		}
-		return res, err
-	}
-	res.Outputs.DeploymentID = dep.ID
-	res.Outputs.Status = dep.Status
-	if dep.GitRef != "" {
-		res.Outputs.GitRef = dep.GitRef
-	}
-	r.Printf("Deployment %s created (%s).", dep.ID, dep.Status)
-	if !cfg.Wait {
-		r.Printf("Not waiting for it (wait=false): it goes on at Scalingo.")
-		return res, nil
-	}
-	f := &follower{Deps: d, app: cfg.App, dep: dep, timeout: cfg.Timeout, streamURL: app.Links.DeploymentsStream}
-	err = f.run(ctx)
-	res.Outputs.Status = f.status
-	res.LogTail = f.tail(50)
-	return res, err
+// TargetsError is the verdict of a run with several targets when at least one did not
+// succeed. It unwraps to the failures when there are any, else to the timeouts, so that
+// the exit code is 1 if any target failed, else 3.
+type TargetsError struct {
+	Results []*Result
 }
 
-func (d *Deps) defaults() {
-	if d.Now == nil {
-		d.Now = time.Now
+func (e *TargetsError) Error() string {
+	var b strings.Builder
+	n := 0
+	for _, r := range e.Results {
+		if r.Err != nil {
+			n++
+		}
 	}
-	if d.After == nil {
-		d.After = time.After
+	fmt.Fprintf(&b, "%d of %d apps did not deploy:", n, len(e.Results))
+	for _, r := range e.Results {
+		if r.Err != nil {
+			fmt.Fprintf(&b, "\n[%s] %v", r.App, r.Err)
+		}
 	}
-	if d.PollInterval <= 0 {
-		d.PollInterval = 5 * time.Second
-	}
-	if d.QueuedNotice <= 0 {
-		d.QueuedNotice = time.Minute
-	}
+	return b.String()
 }
 
-// maxSources bounds how many times a source is created, should its URLs expire before
-// the upload and the deployment are done.
-const maxSources = 3
-
-// create uploads the archive and creates one deployment of it. Creating a deployment is
-// not idempotent: when its answer is lost or is a server error, the deployment may exist
-// all the same, so the app's deployments are listed (a few times, as the API may still be
-// at work on it) and a new one with our git_ref is adopted before anything is created
-// again. maybe reports, with an error, that a deployment may have been created all the
-// same.
-func (d *Deps) create(ctx context.Context, app, gitRef string, arc Archive, before []scalingo.Deployment) (*scalingo.Deployment, bool, error) {
-	c, r := d.Client, d.Reporter
-	var src *scalingo.Source
-	maybe := false
-	for attempt := 1; ; attempt++ {
-		if src == nil || c.Expired(src) {
-			var err error
-			if src, err = d.upload(ctx, arc); err != nil {
-				return nil, maybe, err
-			}
-		}
-		dep, err := c.CreateDeployment(ctx, app, src.DownloadURL, gitRef)
-		if err == nil {
-			return dep, false, nil
-		}
-		if ctx.Err() != nil {
-			return nil, true, fmt.Errorf("create the deployment: %w", err)
-		}
-		// The client's policy says what may be tried again and how long to wait; what
-		// is decided here is whether the failed POST may have created the deployment.
-		pol := c.Policy()
-		var apiErr *scalingo.APIError
-		var urlErr *url.Error
-		isAPI := errors.As(err, &apiErr)
+func (e *TargetsError) Unwrap() []error {
+	var failed, timedOut []error
+	for _, r := range e.Results {
+		var te *TimeoutError
 		switch {
-		case !isAPI && errors.As(err, &urlErr) && !pol.Retryable(err):
-			// An untrusted certificate, a bad URL or port: the request never reached the
-			// API, and sending it again cannot mend that.
-			return nil, maybe, fmt.Errorf("create the deployment: %w", err)
-		case isAPI && apiErr.StatusCode == http.StatusTooManyRequests, notSent(err):
-			// Refused before any work: safe to send again, after a pause.
-			if attempt >= maxCreates {
-				return nil, maybe, fmt.Errorf("create the deployment: %w", err)
-			}
-			wait := pol.Wait(attempt, err)
-			r.Printf("Creating the deployment failed (%v); trying again in %s.", err, wait.Round(time.Millisecond))
-			if err := d.sleep(ctx, wait); err != nil {
-				return nil, maybe, err
-			}
-			continue
-		case isAPI && !pol.Retryable(err):
-			// A 4xx (or 501): refused, nothing created.
-			return nil, maybe, fmt.Errorf("create the deployment: %w", err)
+		case r.Err == nil:
+		case errors.As(r.Err, &te):
+			timedOut = append(timedOut, r.Err)
+		default:
+			failed = append(failed, r.Err)
 		}
-		// A lost answer or a server error: the deployment may exist.
-		maybe = true
-		r.Printf("Creating the deployment failed (%v); checking whether it was created all the same.", err)
-		for look := 1; ; look++ {
-			found, lerr := d.adopt(ctx, app, gitRef, before)
-			if lerr != nil {
-				// Creating again without knowing could make a second deployment.
-				return nil, true, fmt.Errorf("create the deployment: %w; then could not list the deployments to tell whether it was created (check the app's deployments before deploying again): %w", err, lerr)
-			}
-			if found != nil {
-				r.Printf("Deployment %s was created; following it.", found.ID)
-				return found, false, nil
-			}
-			if look >= adoptLooks {
-				break
-			}
-			if err := d.sleep(ctx, d.PollInterval); err != nil {
-				return nil, true, err
-			}
-		}
-		if attempt >= maxCreates || timedOut(err) {
-			// After a timeout the API may still be at work on our request: sending another
-			// could make a second deployment.
-			return nil, true, fmt.Errorf("create the deployment: %w", err)
-		}
-		r.Printf("No deployment was created; creating it again.")
 	}
+	if len(failed) > 0 {
+		return failed
+	}
+	return timedOut
 }
 
-// maxCreates bounds the deployment POSTs of a run; adoptLooks, how many times the
-// deployments are listed, PollInterval apart, before a lost creation is taken as not done.
+// LookupError is a run stopped before anything was uploaded because some targets
+// cannot be deployed to (missing, refused): each is named.
+type LookupError struct {
+	Results []*Result
+}
+
+func (e *LookupError) Error() string {
+	var b strings.Builder
+	b.WriteString("nothing was deployed: every app is looked up before anything is uploaded, and ")
+	var bad []*Result
+	for _, r := range e.Results {
+		if r.Err != nil {
+			bad = append(bad, r)
+		}
+	}
+	if len(bad) == 1 {
+		b.WriteString("this one cannot be used:")
+	} else {
+		fmt.Fprintf(&b, "these %d cannot be used:", len(bad))
+	}
+	for _, r := range bad {
+		fmt.Fprintf(&b, "\n[%s] %v", r.App, r.Err)
+	}
+	return b.String()
+}
+
+func (e *LookupError) Unwrap() []error {
+	var errs []error
+	for _, r := range e.Results {
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+		}
+	}
+	return errs
+}
+
+// Deploy deploys the archive to every target of p: each is looked up first, and if any
+// cannot be used nothing is uploaded anywhere; then every target gets its own source and
+// deployment, in parallel, each followed to its own end. The results are in the order of
+// p.Targets and filled as far as each target went, also with an error.
+func Deploy(ctx context.Context, p Plan) ([]*Result, error) {
+	p.defaults()
+	gitRef := p.Settings.GitRef
+	if gitRef == "" {
+		// A ref of our own names this run's deployments: Scalingo shows it as the
+		// version, and it tells ours apart should the answer to a creation be lost.
+		gitRef = newGitRef(p.Clock.Now())
+		p.Reporter.Printf("No git ref given nor found in the CI environment: using %s.", gitRef)
+	}
+	ds := make([]*deployer, len(p.Targets))
+	results := make([]*Result, len(p.Targets))
+	for i, t := range p.Targets {
+		ds[i] = &deployer{Target: t, Clock: p.Clock, streamClock: p.StreamClock, Timing: p.Timing, arc: p.Archive, set: p.Settings, gitRef: gitRef}
+		results[i] = &Result{App: t.App, Region: t.Region,
+			Outputs: platform.Outputs{ArchiveSize: p.Archive.Size, GitRef: gitRef}}
+	}
+
+	// One token exchange serves every region; a refused token is said once.
+	if err := p.Targets[0].Client.Authenticate(ctx); err != nil {
+		return results, err
+	}
+	each(ds, func(i int, d *deployer) { results[i].Err = d.lookup(ctx, results[i]) })
+	for _, r := range results {
+		if r.Err == nil {
+			continue
+		}
+		if len(results) == 1 {
+			return results, r.Err
+		}
+		return results, &LookupError{Results: results}
+	}
+
+	each(ds, func(i int, d *deployer) {
+		start := p.Clock.Now()
+		results[i].Err = d.deploy(ctx, results[i])
+		results[i].Duration = p.Clock.Now().Sub(start)
+	})
+	if len(results) == 1 {
+		return results, results[0].Err
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			return results, &TargetsError{Results: results}
+		}
+	}
+	return results, nil
+}
+
+// each runs f for every deployer, in parallel, and returns when all are done.
+func each(ds []*deployer, f func(int, *deployer)) {
+	var wg sync.WaitGroup
+	for i, d := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i, d)
+		}()
+	}
+	wg.Wait()
+}
+
+// Production intervals.
 const (
-	maxCreates = 4
-	adoptLooks = 3
+	defaultPollInterval   = 5 * time.Second
+	defaultQueuedNotice   = time.Minute
+	defaultHealthInterval = 2 * time.Second
+	defaultHealthTimeout  = 2 * time.Minute
 )
 
-func (d *Deps) sleep(ctx context.Context, wait time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-d.After(wait):
-		return nil
+func (p *Plan) defaults() {
+	if p.Clock == nil {
+		p.Clock = clock.Real
 	}
-}
-
-// upload creates a source and uploads the archive, with a new source if the first
-// one's URLs expire.
-func (d *Deps) upload(ctx context.Context, arc Archive) (*scalingo.Source, error) {
-	for i := 1; ; i++ {
-		src, err := d.Client.CreateSource(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("create a source: %w", err)
-		}
-		d.Reporter.Mask(querySecret(src.UploadURL))
-		d.Reporter.Mask(querySecret(src.DownloadURL))
-		d.Reporter.Printf("Uploading %s…", platform.HumanBytes(arc.Size))
-		err = d.Client.Upload(ctx, src, arc.Body, arc.Size)
-		if err == nil {
-			return src, nil
-		}
-		if !errors.Is(err, scalingo.ErrSourceExpired) || i >= maxSources {
-			return nil, fmt.Errorf("upload the archive: %w", err)
-		}
-		d.Reporter.Printf("The upload URL expired; asking for a new one.")
+	if p.StreamClock == nil {
+		p.StreamClock = p.Clock
 	}
-}
-
-// adopt finds the deployment our lost request created: one that was not there before,
-// with our git_ref (unique to the run when we made it up). It is nil, with no error, when
-// there is none.
-func (d *Deps) adopt(ctx context.Context, app, gitRef string, before []scalingo.Deployment) (*scalingo.Deployment, error) {
-	now, err := d.Client.Deployments(ctx, app, 20)
-	if err != nil {
-		return nil, err
+	if p.Reporter == nil && len(p.Targets) > 0 {
+		p.Reporter = p.Targets[0].Reporter
 	}
-	for i := range now {
-		dep := &now[i]
-		known := slices.ContainsFunc(before, func(b scalingo.Deployment) bool { return b.ID == dep.ID })
-		if !known && dep.GitRef == gitRef {
-			return dep, nil
-		}
+	if p.Timing.PollInterval <= 0 {
+		p.Timing.PollInterval = defaultPollInterval
 	}
-	return nil, nil
-}
-
-// notSent tells whether a request failed before it could reach the API: then it
-// certainly created nothing.
-func notSent(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// timedOut tells whether a request was given up on while the API may still be at work.
-func timedOut(err error) bool {
-	var ne net.Error
-	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	// Two targets poll as often as one; beyond, each poll less often, so that the
+	// polls of a run take at most 24 of the API's 60 requests a minute and leave the
+	// rest to sources, log catch-ups and retries. The stream keeps the status live.
+	p.Timing.PollInterval *= time.Duration((len(p.Targets) + 1) / 2)
+	if p.Timing.QueuedNotice <= 0 {
+		p.Timing.QueuedNotice = defaultQueuedNotice
+	}
+	if p.Timing.HealthInterval <= 0 {
+		p.Timing.HealthInterval = defaultHealthInterval
+	}
+	if p.Settings.HealthCheckTimeout <= 0 {
+		p.Settings.HealthCheckTimeout = defaultHealthTimeout
+	}
 }
 
 // newGitRef makes a git_ref for a run that has none: a timestamp, for people, and a
@@ -307,13 +300,4 @@ func newGitRef(now time.Time) string {
 	b := make([]byte, 3)
 	rand.Read(b)
 	return fmt.Sprintf("deploy-%s-%x", now.UTC().Format("20060102T150405Z"), b)
-}
-
-// querySecret is the part of a signed URL that authorises: its query string.
-func querySecret(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return u.RawQuery
 }

@@ -56,7 +56,7 @@ func Terminal(status string) bool {
 // never printed twice, and the log is caught up from links.output at the end, so none is
 // lost.
 type follower struct {
-	Deps
+	*deployer
 	app       string
 	dep       *scalingo.Deployment
 	timeout   time.Duration
@@ -326,7 +326,7 @@ func (f *follower) stream(ctx context.Context, first *scalingo.Stream, chunks ch
 		select {
 		case <-ctx.Done():
 			return
-		case <-f.After(backoff):
+		case <-f.streamClock.After(backoff):
 		}
 		backoff = min(2*backoff, 30*time.Second)
 		s, err := f.Client.Stream(ctx, f.streamURL)

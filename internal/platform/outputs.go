@@ -13,29 +13,70 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 )
 
-// Outputs are what a run tells later steps. Empty fields are not known (yet) and are not
-// written.
+// Outputs are what a run tells later steps. Empty fields are not known (yet), or not
+// meant for this run, and are not written.
 type Outputs struct {
 	DeploymentID string
 	Status       string
 	AppURL       string
 	GitRef       string
 	ArchiveSize  int64
+	// App is the name of the app deployed (one target).
+	App string
+	// Health is "ok" or "failed" once a health check ran.
+	Health string
+	// Deployments is the one-line JSON array of every target's outcome. It is written
+	// as is: JSON encoding already keeps it on one line and escapes control characters.
+	Deployments string
+	// PerApp holds, with several targets, each target's own dotenv variables.
+	PerApp []AppOutputs
 }
 
-// pairs lists the outputs as (GitHub name, dotenv name, value), in a fixed order.
-func (o Outputs) pairs() [][3]string {
+// AppOutputs are one target's dotenv variables in a run with several:
+// SCALINGO_DEPLOYMENT_ID_<Suffix> and so on.
+type AppOutputs struct {
+	Suffix                       string // MY_API, or MY_API_OSC_FR1 for a name deployed in two regions
+	DeploymentID, Status, AppURL string
+}
+
+// output is one output: its GitHub name ("" for dotenv only), its dotenv name, its value.
+type output struct {
+	github, dotenv, value string
+	json                  bool // encoded already: not escaped again
+}
+
+// list gives the outputs in a fixed order.
+func (o Outputs) list() []output {
 	size := ""
 	if o.ArchiveSize > 0 {
 		size = strconv.FormatInt(o.ArchiveSize, 10)
 	}
-	return [][3]string{
-		{"deployment-id", "SCALINGO_DEPLOYMENT_ID", o.DeploymentID},
-		{"status", "SCALINGO_DEPLOYMENT_STATUS", o.Status},
-		{"app-url", "SCALINGO_APP_URL", o.AppURL},
-		{"git-ref", "SCALINGO_GIT_REF", o.GitRef},
-		{"archive-size", "SCALINGO_ARCHIVE_SIZE", size},
+	l := []output{
+		{"deployment-id", "SCALINGO_DEPLOYMENT_ID", o.DeploymentID, false},
+		{"status", "SCALINGO_DEPLOYMENT_STATUS", o.Status, false},
+		{"app-url", "SCALINGO_APP_URL", o.AppURL, false},
+		{"git-ref", "SCALINGO_GIT_REF", o.GitRef, false},
+		{"archive-size", "SCALINGO_ARCHIVE_SIZE", size, false},
+		{"app", "SCALINGO_APP_NAME", o.App, false},
+		{"health", "SCALINGO_HEALTH", o.Health, false},
+		{"deployments", "SCALINGO_DEPLOYMENTS", o.Deployments, true},
 	}
+	for _, a := range o.PerApp {
+		l = append(l,
+			output{"", "SCALINGO_DEPLOYMENT_ID_" + a.Suffix, a.DeploymentID, false},
+			output{"", "SCALINGO_DEPLOYMENT_STATUS_" + a.Suffix, a.Status, false},
+			output{"", "SCALINGO_APP_URL_" + a.Suffix, a.AppURL, false})
+	}
+	return l
+}
+
+// value is o's value as written: redacted, and on one line.
+func (r *Reporter) value(o output) string {
+	v := r.out.Redact(o.value)
+	if o.json {
+		return v
+	}
+	return outputValue(v)
 }
 
 // WriteOutputs hands the outputs to the platform: GITHUB_OUTPUT on GitHub; the dotenv
@@ -71,12 +112,12 @@ func (r *Reporter) githubOutputs(o Outputs) (err error) {
 		}
 	}()
 	gha := githubactions.New(githubactions.WithGetenv(r.getenv), githubactions.WithWriter(r.out))
-	for _, p := range o.pairs() {
-		if p[2] != "" {
+	for _, p := range o.list() {
+		if p.github != "" && p.value != "" {
 			// One line, whatever the value: go-githubactions writes a heredoc with a fixed
 			// delimiter, which a value holding a newline and that delimiter would close,
 			// to add outputs of its own after it.
-			gha.SetOutput(p[0], outputValue(r.out.Redact(p[2])))
+			gha.SetOutput(p.github, r.value(p))
 		}
 	}
 	return nil
@@ -84,9 +125,9 @@ func (r *Reporter) githubOutputs(o Outputs) (err error) {
 
 func (r *Reporter) writeDotenv(path string, o Outputs, flag int) error {
 	var b strings.Builder
-	for _, p := range o.pairs() {
-		if v := dotenvValue(r.out.Redact(p[2])); v != "" {
-			fmt.Fprintf(&b, "%s=%s\n", p[1], v)
+	for _, p := range o.list() {
+		if v := strings.TrimSpace(r.value(p)); v != "" {
+			fmt.Fprintf(&b, "%s=%s\n", p.dotenv, v)
 		}
 	}
 	f, err := os.OpenFile(path, flag, 0o644)
@@ -107,10 +148,6 @@ func (r *Reporter) writeDotenv(path string, o Outputs, flag int) error {
 // separator (Escape shows them as \n, \r, \u2028…). An honest value has none of them.
 func outputValue(v string) string { return Escape(v) }
 
-// dotenvValue keeps a value on one line without quotes, as GitLab reads it (it strips
-// leading and trailing spaces).
-func dotenvValue(v string) string { return strings.TrimSpace(outputValue(v)) }
-
 // warnNoGitHubOutput tells, once, that GitHub gave no GITHUB_OUTPUT file.
 func (r *Reporter) warnNoGitHubOutput() {
 	r.mu.Lock()
@@ -118,7 +155,7 @@ func (r *Reporter) warnNoGitHubOutput() {
 	r.warnedNoOutput = true
 	r.mu.Unlock()
 	if !warned {
-		r.Warning("GITHUB_OUTPUT is not set: the step outputs (deployment-id, status, app-url, git-ref, archive-size) are not written; the deployment goes on")
+		r.Warning("GITHUB_OUTPUT is not set: the step outputs (deployment-id, status, app-url, git-ref, archive-size, deployments…) are not written; the deployment goes on")
 	}
 }
 

@@ -16,8 +16,16 @@ import (
 )
 
 // Reporter writes a run's output in the platform's dialect. Its methods are safe for
-// concurrent use: log lines can come from the log stream and from the poller.
+// concurrent use: log lines can come from the log stream and from the poller, and from
+// several targets at once. A target's view (For) shares the output, the masks and the
+// lock, and prefixes its lines.
 type Reporter struct {
+	*core
+	// prefix starts each line of a target's view ("[my-api] "); empty for the run's own.
+	prefix string
+}
+
+type core struct {
 	kind   config.Platform
 	getenv func(string) string
 	now    func() time.Time
@@ -35,7 +43,23 @@ func New(kind config.Platform, out io.Writer, getenv func(string) string, now fu
 	if now == nil {
 		now = time.Now
 	}
-	return &Reporter{kind: kind, getenv: getenv, now: now, out: NewRedactor(out)}
+	return &Reporter{core: &core{kind: kind, getenv: getenv, now: now, out: NewRedactor(out)}}
+}
+
+// For returns the view of one target among several: every line it prints starts with
+// "[app] ", so that the interleaved logs of targets deployed together stay readable,
+// and it folds nothing (groups of targets running at once would swallow each other's
+// lines). Masks, output and lock are shared with r.
+func (r *Reporter) For(app string) *Reporter {
+	return &Reporter{core: r.core, prefix: "[" + Escape(app) + "] "}
+}
+
+// prefixed starts each line of s with the view's prefix.
+func (r *Reporter) prefixed(s string) string {
+	if r.prefix == "" {
+		return s
+	}
+	return r.prefix + strings.ReplaceAll(s, "\n", "\n"+r.prefix)
 }
 
 // Stderr returns w wrapped so that every secret registered with Mask, before or after,
@@ -71,7 +95,7 @@ func (r *Reporter) Printf(format string, args ...any) {
 // line prints s, escaped line by line (EscapeLines): a file name or an API value quoted
 // in it cannot start a command on any platform.
 func (r *Reporter) line(s string) {
-	fmt.Fprintln(r.out, EscapeLines(strings.TrimRight(s, "\n")))
+	fmt.Fprintln(r.out, r.prefixed(EscapeLines(strings.TrimRight(s, "\n"))))
 }
 
 // Warning prints a warning: an annotation on GitHub, a marked line elsewhere.
@@ -84,14 +108,14 @@ func (r *Reporter) Notice(format string, args ...any) { r.annotate("notice", for
 func (r *Reporter) Error(format string, args ...any) { r.annotate("error", format, args...) }
 
 func (r *Reporter) annotate(level, format string, args ...any) {
-	msg := EscapeLines(fmt.Sprintf(format, args...))
+	msg := r.prefixed(EscapeLines(fmt.Sprintf(format, args...)))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.kind == config.GitHub {
 		fmt.Fprintf(r.out, "::%s title=scalingo-deploy::%s\n", level, escapeData(msg))
 		return
 	}
-	r.line(level + ": " + msg)
+	fmt.Fprintln(r.out, level+": "+msg)
 }
 
 // Group starts a collapsible section of the log and returns the function that ends it.
@@ -99,6 +123,10 @@ func (r *Reporter) Group(title string) (end func()) {
 	title = Escape(title)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.prefix != "" {
+		fmt.Fprintf(r.out, "%s--- %s\n", r.prefix, title)
+		return func() {}
+	}
 	switch r.kind {
 	case config.GitHub:
 		fmt.Fprintf(r.out, "::group::%s\n", escapeData(title))
@@ -133,7 +161,7 @@ func (r *Reporter) Untrusted(text string) {
 	if text == "" {
 		return
 	}
-	text = EscapeLines(text) + "\n"
+	text = r.prefixed(EscapeLines(text)) + "\n"
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.kind != config.GitHub {

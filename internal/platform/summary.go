@@ -78,9 +78,35 @@ func (s Summary) Markdown() string {
 	return b.String()
 }
 
-// WriteSummary appends the summary to GITHUB_STEP_SUMMARY on GitHub; elsewhere it does
-// nothing. The plain line is printed by the caller on every platform.
-func (r *Reporter) WriteSummary(s Summary) error {
+// Table renders the summaries of a run with several targets as one GitHub step summary:
+// a row per target, then the end of the build log of each that failed.
+func Table(rows []Summary) string {
+	var b strings.Builder
+	icon := "✅"
+	for _, s := range rows {
+		if s.Status != "success" {
+			icon = "❌"
+		}
+	}
+	fmt.Fprintf(&b, "### %s Scalingo deployment of %d apps\n\n", icon, len(rows))
+	b.WriteString("| App | Region | Status | Duration | Deployment | URL |\n|---|---|---|---|---|---|\n")
+	for _, s := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdCell(s.App), mdCell(s.Region), mdCell(orDash(s.Status)),
+			s.Duration.Round(time.Second), mdCell(orDash(s.DeploymentID)), mdCell(orDash(s.AppURL)))
+	}
+	for _, s := range rows {
+		if s.LogTail != "" {
+			fence := strings.Repeat("`", max(3, longestRun(s.LogTail, '`')+1))
+			fmt.Fprintf(&b, "\n<details><summary>Build log of %s (last lines)</summary>\n\n%s\n%s\n%s\n\n</details>\n", mdCell(s.App), fence, strings.TrimRight(s.LogTail, "\n"), fence)
+		}
+	}
+	return b.String()
+}
+
+// WriteSummary appends the summary of a run to GITHUB_STEP_SUMMARY on GitHub: one
+// target's facts, or a table of several; elsewhere it does nothing. The plain lines are
+// printed by the caller on every platform.
+func (r *Reporter) WriteSummary(rows ...Summary) error {
 	if r.kind != config.GitHub {
 		return nil
 	}
@@ -92,7 +118,13 @@ func (r *Reporter) WriteSummary(s Summary) error {
 	if err != nil {
 		return fmt.Errorf("write the step summary: %w", err)
 	}
-	_, err = f.WriteString(r.out.Redact(s.Markdown()))
+	md := ""
+	if len(rows) == 1 {
+		md = rows[0].Markdown()
+	} else {
+		md = Table(rows)
+	}
+	_, err = f.WriteString(r.out.Redact(md))
 	return errors.Join(err, f.Close())
 }
 

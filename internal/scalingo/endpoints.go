@@ -183,3 +183,19 @@ func (c *Client) ResolveRegion(ctx context.Context, name string) error {
 	}
 	return fmt.Errorf("region %q is not one of this token's regions (%s); set api-url to use another API", name, strings.Join(names, ", "))
 }
+
+// Variable is one environment variable of an app.
+type Variable struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// SetVariables creates or updates vars on app with one bulk PUT (what `scalingo env-set`
+// does); variables not named are left as they are. A PUT of the same values is
+// idempotent, so it is retried like a read. Errors never hold a value: the API's answer
+// is not echoed beyond its message.
+func (c *Client) SetVariables(ctx context.Context, app string, vars []Variable) error {
+	cl := call{method: http.MethodPut, path: appPath(app) + "/variables",
+		body: map[string]any{"variables": vars}, idempotent: true}
+	return c.do(ctx, cl, nil)
+}
