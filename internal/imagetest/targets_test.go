@@ -105,12 +105,13 @@ jobs:
           ID: ${{ steps.deploy.outputs.deployment-id }}
         run: |
           echo "second ${SECOND_APP}=${SECOND_STATUS} status=${STATUS} health=${HEALTH} id=[${ID}]"
-          echo "deployments=${DEPLOYMENTS}"
+          echo "later step: deployments=${DEPLOYMENTS}"
 `
 
 var (
 	actTargetsLine = regexp.MustCompile(`second (\S*)=(\S*) status=(\S*) health=(\S*) id=\[(\S*)\]`)
-	deploymentsOut = regexp.MustCompile(`deployments=(\[.*\])`)
+	// "later": act also prints the step's own ::set-output:: deployments=… line.
+	laterDeployments = regexp.MustCompile(`later (?:step|job): deployments=(\[.*\])`)
 )
 
 // TestGitHubActTargets deploys a monorepo's two apps in one step under act (see runAct): both
@@ -136,7 +137,7 @@ func TestGitHubActTargets(t *testing.T) {
 	if got, want := m[1:], []string{"my-worker", "success", "success", "ok", ""}; strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("later step: second app, its status, status, health, deployment-id = %q, want %q\n%s", got, want, out)
 	}
-	d := deploymentsOut.FindStringSubmatch(out)
+	d := laterDeployments.FindStringSubmatch(out)
 	if d == nil {
 		t.Fatalf("the later step printed no deployments:\n%s", out)
 	}
@@ -233,7 +234,7 @@ func TestGitLabTargets(t *testing.T) {
 		`test "$SCALINGO_DEPLOYMENT_STATUS_MY_APP_STAGING" = success` + "\n" +
 		`test "$SCALINGO_DEPLOYMENT_STATUS_MY_APP" = success` + "\n" +
 		`echo "production url=$SCALINGO_APP_URL_MY_APP"` + "\n" +
-		`echo "deployments=$SCALINGO_DEPLOYMENTS"` + "\n"
+		`echo "later job: deployments=$SCALINGO_DEPLOYMENTS"` + "\n"
 	args = slices.Concat(gitlabEnv, []string{"--env", "CI_JOB_ID=43"})
 	for name, value := range report {
 		args = append(args, "--env", name+"="+value)
@@ -245,7 +246,7 @@ func TestGitLabTargets(t *testing.T) {
 	if prod, _ := srv.App("my-app"); !strings.Contains(out2, "production url="+prod.URL+"\n") {
 		t.Errorf("the later job did not read production's URL (%s):\n%s", prod.URL, out2)
 	}
-	d := deploymentsOut.FindStringSubmatch(out2)
+	d := laterDeployments.FindStringSubmatch(out2)
 	if d == nil {
 		t.Fatalf("the later job printed no deployments:\n%s", out2)
 	}
