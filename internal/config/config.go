@@ -88,7 +88,7 @@ type Config struct {
 	AuthURL string
 	// GitRef is the git-ref input, else the CI's commit, else (outside a CI) the HEAD
 	// commit of the git work tree holding Path; "" when none is known.
-	GitRef string
+	GitRef  string
 	Wait    bool
 	Timeout time.Duration
 	Exclude []string

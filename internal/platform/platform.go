@@ -33,7 +33,7 @@ type core struct {
 	dialect   ci.Dialect
 	outputEnv string
 	getenv    func(string) string
-	now    func() time.Time
+	now       func() time.Time
 
 	mu             sync.Mutex
 	out            *Redactor
