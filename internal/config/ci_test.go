@@ -165,9 +165,11 @@ func TestLoad_GitHeadDefault(t *testing.T) {
 			want:  "HEAD",
 		},
 		{
-			name:  "path a folder below the root",
-			setup: func(t *testing.T, dir, _ string) ([]string, []string) { return []string{"--path", filepath.Join(dir, "web")}, nil },
-			want:  "HEAD",
+			name: "path a folder below the root",
+			setup: func(t *testing.T, dir, _ string) ([]string, []string) {
+				return []string{"--path", filepath.Join(dir, "web")}, nil
+			},
+			want: "HEAD",
 		},
 		{
 			name: "path a prebuilt archive in the tree",
@@ -205,9 +207,11 @@ func TestLoad_GitHeadDefault(t *testing.T) {
 			want: "", // checked against the worktree's own HEAD below
 		},
 		{
-			name:  "a given git ref wins",
-			setup: func(t *testing.T, dir, _ string) ([]string, []string) { return []string{"--path", dir, "--git-ref", "v1.2.3"}, nil },
-			want:  "v1.2.3",
+			name: "a given git ref wins",
+			setup: func(t *testing.T, dir, _ string) ([]string, []string) {
+				return []string{"--path", dir, "--git-ref", "v1.2.3"}, nil
+			},
+			want: "v1.2.3",
 		},
 		{
 			name: "a commit exported by hand wins, as it always did",
