@@ -44,7 +44,6 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
-
 // env is a fake environment.
 type env map[string]string
 
