@@ -42,7 +42,7 @@ func (d *deployer) lookup(ctx context.Context, res *Result) error {
 	return nil
 }
 
-// deploy sets the target's variables, uploads the archive to a source of its own,
+// deploy uploads the archive to a source of its own, sets the target's variables,
 // creates one deployment and, unless told not to wait, follows it to its verdict and
 // checks the app answers. res is filled as far as it went.
 func (d *deployer) deploy(ctx context.Context, res *Result) error {
