@@ -82,6 +82,8 @@ type Config struct {
 	// absolute http(s) URL, asked after a successful deployment for HealthCheckTimeout.
 	HealthCheck        string
 	HealthCheckTimeout time.Duration
+	// Review holds the review-app inputs (review.go).
+	Review Review
 
 	// Help and Version ask for usage text or the version instead of a deploy.
 	Help, Version bool
