@@ -10,11 +10,13 @@ import (
 
 // FuzzParse: Parse never panics, refuses with an *Error, and accepts only what Scalingo's
 // schema accepts (beyond the two documented leniencies, see asSchemaSees); what it accepts
-// keeps every limit.
+// keeps every limit. Run it with -fuzzminimizetime 100x: minimizing a kilobyte-sized
+// input byte by byte otherwise takes the engine most of a short run.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "manifests", "*.json"))
 	for _, name := range files {
-		if data, err := os.ReadFile(name); err == nil {
+		// A large seed makes the engine's minimizing crawl; the limits have table tests.
+		if data, err := os.ReadFile(name); err == nil && len(data) < 4096 {
 			f.Add(data)
 		}
 	}
