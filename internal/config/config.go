@@ -106,6 +106,8 @@ type Config struct {
 	// absolute http(s) URL, asked after a successful deployment for HealthCheckTimeout.
 	HealthCheck        string
 	HealthCheckTimeout time.Duration
+	// Review holds the review-app inputs (review.go).
+	Review Review
 
 	// Warnings are facts worth a warning that did not stop the load, such as a git
 	// repository whose HEAD could not be read. They never quote the repository's content.
