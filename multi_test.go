@@ -229,8 +229,8 @@ func TestMulti_TwoRegions(t *testing.T) {
 // TestMulti_RequestBudget: the most targets a run takes, with the fake's 60-requests-a-
 // minute rule on, the client's limiter and the fake on one clock: never a 429, every
 // deployment once. The run's first burst (a token exchange, then a lookup, a listing, a
-// source and a creation per target) is over 60 requests before any poll waits, so the
-// control, with the limiter made toothless, shows the fake refusing: the test has teeth.
+// source and a creation per target) is over 60 requests, so the control, with the limiter
+// made toothless and no wait to move the clock, shows the fake refusing: the test has teeth.
 func TestMulti_RequestBudget(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -253,6 +253,11 @@ func TestMulti_RequestBudget(t *testing.T) {
 			// run twenty times faster than their own polls: a long timeout keeps this
 			// about the budget.
 			e := w.env("gitlab", "SCALINGO_APP", strings.Join(apps, ","), "SCALINGO_TIMEOUT", "48h")
+			if !tt.limiter {
+				// Without waiting, nothing moves the clock before the 61st request: the
+				// fake must refuse it, however the targets' goroutines are scheduled.
+				e["SCALINGO_WAIT"] = "false"
+			}
 			res := w.runWith(t, context.Background(), e, func(o *scalingo.Options) {
 				if !tt.limiter {
 					o.Limiter = scalingo.NewLimiter(1_000_000, time.Minute, w.clock)
