@@ -88,8 +88,16 @@ func (d *deployer) deploy(ctx context.Context, res *Result) error {
 	err = f.run(ctx)
 	res.Outputs.Status = f.status
 	res.LogTail = f.tail(50)
-	if err != nil || d.set.HealthCheck == "" {
+	if err != nil {
 		return err
+	}
+	if d.AfterSuccess != nil {
+		if err := d.AfterSuccess(ctx); err != nil {
+			return err
+		}
+	}
+	if d.set.HealthCheck == "" {
+		return nil
 	}
 	res.Health = "failed"
 	if err := d.checkHealth(ctx); err != nil {
@@ -127,7 +135,7 @@ func (d *deployer) create(ctx context.Context, before []scalingo.Deployment) (*s
 				return nil, maybe, err
 			}
 		}
-		dep, err := c.CreateDeployment(ctx, app, src.DownloadURL, gitRef)
+		dep, err := c.CreateDeployment(ctx, app, src.DownloadURL, gitRef, d.PostdeployHook)
 		if err == nil {
 			return dep, false, nil
 		}
