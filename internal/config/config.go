@@ -82,6 +82,7 @@ type Config struct {
 	// absolute http(s) URL, asked after a successful deployment for HealthCheckTimeout.
 	HealthCheck        string
 	HealthCheckTimeout time.Duration
+	Review             Review // TEMPORARY (h-rev-aux)
 
 	// Help and Version ask for usage text or the version instead of a deploy.
 	Help, Version bool
