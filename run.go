@@ -66,8 +66,8 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		// Load keeps the token out of its messages, so no mask is needed yet.
 		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(platform.EscapeLines(err.Error())))
-		if p := config.Detect(getenv); p == config.GitHub {
-			platform.New(p, stdout, getenv, nil).Error("invalid input: %s", err)
+		if r := platform.New(config.Detect(getenv), stdout, getenv, nil); r.Annotates() {
+			r.Error("invalid input: %s", err)
 		}
 		return err
 	}
@@ -435,7 +435,7 @@ func report(r *platform.Reporter, errOut io.Writer, results []*deploy.Result, er
 	case interrupted:
 		err = fmt.Errorf("%w: no deployment was created", err)
 	}
-	if r.Kind() == config.GitHub {
+	if r.Annotates() {
 		r.Error("%s", err.Error())
 		return
 	}

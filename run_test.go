@@ -64,7 +64,16 @@ type world struct {
 
 func newWorld(t *testing.T, opts fakescalingo.Options) *world {
 	t.Helper()
+	return newWorldWith(t, func(o *fakescalingo.Options, _ *fakeClock) { *o = opts })
+}
+
+// newWorldWith lets the test set the fake's options knowing the run's clock (to share it
+// with the fake).
+func newWorldWith(t *testing.T, set func(*fakescalingo.Options, *fakeClock)) *world {
+	t.Helper()
 	w := &world{clock: newClock()}
+	var opts fakescalingo.Options
+	set(&opts, w.clock)
 	if opts.Storage == nil {
 		w.s3 = s3test.Start(t)
 		opts.Storage = w.s3

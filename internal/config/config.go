@@ -15,19 +15,39 @@ import (
 	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/archive"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
-// Platform is the CI system the binary runs under.
+// Platform is the CI system the binary runs under: the Platform of its ci.CI. Forgejo and
+// Gitea Actions are GitHub.
 type Platform string
 
-// The platforms, detected from the environment in this order.
+// The platforms, in ci's detection order (see ci.Detect).
 const (
-	GitHub     Platform = "github"
-	GitLab     Platform = "gitlab"
-	Woodpecker Platform = "woodpecker"
-	Drone      Platform = "drone"
-	Local      Platform = "local"
+	GitHub     = Platform(ci.GitHub)
+	GitLab     = Platform(ci.GitLab)
+	Woodpecker = Platform(ci.Woodpecker)
+	Drone      = Platform(ci.Drone)
+	Bitbucket  = Platform(ci.Bitbucket)
+	CircleCI   = Platform(ci.CircleCI)
+	Jenkins    = Platform(ci.Jenkins)
+	Azure      = Platform(ci.Azure)
+	Buildkite  = Platform(ci.Buildkite)
+	Travis     = Platform(ci.Travis)
+	Semaphore  = Platform(ci.Semaphore)
+	Local      = Platform(ci.Local)
 )
+
+// CI returns the CI system p names, for its dialect and output conventions; Local for a
+// name no CI has. The CIs sharing a Platform (GitHub, Forgejo, Gitea) behave alike.
+func (p Platform) CI() ci.CI {
+	for _, c := range ci.All() {
+		if c.Platform == string(p) {
+			return c
+		}
+	}
+	return ci.Detect(func(string) string { return "" })
+}
 
 // DefaultAuthURL is Scalingo's global authentication service.
 const DefaultAuthURL = "https://auth.scalingo.com"
@@ -44,6 +64,8 @@ var Regions = map[string]string{
 
 // Config is every input, parsed and validated.
 type Config struct {
+	// CI is the CI system detected; Platform is its CI.Platform.
+	CI       ci.CI
 	Platform Platform
 
 	APIToken string
@@ -64,6 +86,8 @@ type Config struct {
 	// client then looks the region up.
 	APIURL  string
 	AuthURL string
+	// GitRef is the git-ref input, else the CI's commit, else (outside a CI) the HEAD
+	// commit of the git work tree holding Path; "" when none is known.
 	GitRef  string
 	Wait    bool
 	Timeout time.Duration
@@ -83,6 +107,10 @@ type Config struct {
 	HealthCheck        string
 	HealthCheckTimeout time.Duration
 	Review             Review // TEMPORARY (h-rev-aux)
+
+	// Warnings are facts worth a warning that did not stop the load, such as a git
+	// repository whose HEAD could not be read. They never quote the repository's content.
+	Warnings []string
 
 	// Help and Version ask for usage text or the version instead of a deploy.
 	Help, Version bool
@@ -217,11 +245,12 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		return &Config{Version: true}, nil
 	}
 
+	found := ci.Detect(getenv)
 	ld := &loader{getenv: getenv, flags: flags}
-	if ld.ws, ld.fromCI, err = workspace(getenv); err != nil {
+	if ld.ws, ld.fromCI, err = workspace(found, getenv); err != nil {
 		return nil, err
 	}
-	c := &Config{Platform: Detect(getenv), Workspace: ld.ws}
+	c := &Config{CI: found, Platform: Platform(found.Platform), Workspace: ld.ws}
 
 	var problems []error
 	values := make([]string, len(inputs))
@@ -296,29 +325,9 @@ func inputErrors(name string, err error) []error {
 	return []error{&InputError{Input: name, Msg: err.Error()}}
 }
 
-func firstNonEmpty(getenv func(string) string, keys ...string) string {
-	for _, k := range keys {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// Detect tells which CI platform the environment belongs to. Woodpecker also sets DRONE_*
-// variables and Drone sets some CI_* ones, hence the order.
+// Detect tells which CI platform the environment belongs to (ci.Detect's Platform).
 func Detect(getenv func(string) string) Platform {
-	switch {
-	case getenv("GITHUB_ACTIONS") == "true":
-		return GitHub
-	case getenv("GITLAB_CI") == "true":
-		return GitLab
-	case getenv("CI") == "woodpecker" || getenv("CI_SYSTEM_NAME") == "woodpecker":
-		return Woodpecker
-	case getenv("DRONE") == "true":
-		return Drone
-	}
-	return Local
+	return Platform(ci.Detect(getenv).Platform)
 }
 
 // SplitPatterns splits a list (exclude, app) on newlines and commas, dropping blanks.

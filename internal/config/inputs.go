@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/gitref"
 )
 
 type kind int
@@ -44,7 +47,7 @@ var inputs = []input{
 	{name: "region", help: "Scalingo region (default osc-fr1)", parse: parseRegion},
 	{name: "api-url", help: "API URL (default: the region's)", parse: parseAPIURL, check: checkAPIURL},
 	{name: "auth-url", help: "authentication URL (default " + DefaultAuthURL + ")", parse: parseAuthURL},
-	{name: "git-ref", help: "git_ref recorded on the deployment (default: the CI commit SHA)", parse: parseGitRef},
+	{name: "git-ref", help: "git_ref recorded on the deployment (default: the CI's commit SHA; outside a CI, the HEAD commit of the git work tree holding path)", parse: parseGitRef, check: checkGitRef},
 	{name: "wait", kind: boolean, help: "follow the deployment to its end (default true)",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.Wait, err = parseBool(v, true); return err }},
 	{name: "timeout", help: "how long to wait for the deployment, a Go duration (default 40m)",
@@ -210,7 +213,7 @@ func parseAuthURL(c *Config, v string, _ *loader) error {
 
 func parseGitRef(c *Config, v string, ld *loader) error {
 	if v == "" {
-		v = firstNonEmpty(ld.getenv, "GITHUB_SHA", "CI_COMMIT_SHA", "DRONE_COMMIT_SHA")
+		v = c.CI.CommitSHA(ld.getenv)
 	}
 	c.GitRef = v
 	if v != "" && !gitRef.MatchString(v) {
@@ -219,12 +222,33 @@ func parseGitRef(c *Config, v string, ld *loader) error {
 	return nil
 }
 
+// checkGitRef defaults the git ref, outside a CI, to the HEAD commit of the git work tree
+// holding path, once path is known. No repository (or one with no commit, or in a format
+// not read) is the usual case of a shell: nothing to say. Another failure (a damaged or
+// hostile .git) is only a warning: the deployment gets a made-up ref, as before.
+func checkGitRef(c *Config, _ string, _ *loader) error {
+	if c.GitRef != "" || c.CI.Platform != ci.Local || c.Path == "" {
+		return nil
+	}
+	sha, err := gitref.Head(c.Path)
+	switch {
+	case err == nil:
+		c.GitRef = sha
+	case errors.Is(err, gitref.ErrNotRepo), errors.Is(err, gitref.ErrNoCommit), errors.Is(err, gitref.ErrUnsupported):
+	default:
+		c.Warnings = append(c.Warnings, fmt.Sprintf("git-ref: the HEAD commit is unknown (%v); the deployment gets a made-up git ref", err))
+	}
+	return nil
+}
+
+// parseOutputFile: the default output file lies in the workspace even when path points
+// elsewhere, where the CI's pipeline looks for it.
 func parseOutputFile(c *Config, v string, ld *loader) error {
 	switch {
 	case v != "":
 		c.OutputFile = resolve(ld.ws, v)
-	case c.Platform == GitLab || c.Platform == Drone || c.Platform == Woodpecker:
-		c.OutputFile = filepath.Join(ld.ws, "scalingo-deploy.env")
+	case c.CI.DefaultOutputFile != "":
+		c.OutputFile = filepath.Join(ld.ws, c.CI.DefaultOutputFile)
 	default:
 		c.OutputFile = ""
 	}

@@ -7,12 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
-// workspace is where the CI checked out the code: the first of the platforms' variables,
-// else the current directory (fromCI false), with its symlinks evaluated.
-func workspace(getenv func(string) string) (ws string, fromCI bool, err error) {
-	for _, key := range []string{"GITHUB_WORKSPACE", "CI_PROJECT_DIR", "CI_WORKSPACE", "DRONE_WORKSPACE"} {
+// workspace is where the CI checked out the code: the first of its workspace variables
+// that is set (c.WorkspaceDir's choice, walked here to name the variable in errors), else
+// the current directory (fromCI false), with its symlinks evaluated.
+func workspace(c ci.CI, getenv func(string) string) (ws string, fromCI bool, err error) {
+	for _, key := range c.Workspace {
 		v := strings.TrimSpace(getenv(key))
 		if v == "" {
 			continue

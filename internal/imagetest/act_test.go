@@ -40,17 +40,39 @@ jobs:
 
 var actOutputs = regexp.MustCompile(`outputs id=(\S*) status=(\S*) url=(\S*) ref=(\S*) size=(\S*)`)
 
-// TestGitHubAct runs a workflow under act, a real GitHub Actions runner, through podman's Docker
-// API. The action's metadata is this repository's action.yml as the release workflow rewrites it
+// TestGitHubAct deploys one app with the action under act (see runAct) and reads the outputs in a
+// later step.
+func TestGitHubAct(t *testing.T) {
+	t.Parallel()
+	image(t) // skips before the fake starts when podman is missing
+	srv := startFake(t)
+	out, head := runAct(t, fmt.Sprintf(actWorkflow, appName, srv.APIURL, srv.AuthURL),
+		map[string]string{"SCALINGO_API_TOKEN": srv.APIToken})
+	m := actOutputs.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("the later step printed no outputs:\n%s", out)
+	}
+	outputs := map[string]string{
+		"SCALINGO_DEPLOYMENT_ID":     m[1],
+		"SCALINGO_DEPLOYMENT_STATUS": m[2],
+		"SCALINGO_APP_URL":           m[3],
+		"SCALINGO_GIT_REF":           m[4],
+		"SCALINGO_ARCHIVE_SIZE":      m[5],
+	}
+	checkDeployed(t, srv, outputs, head, out)
+}
+
+// runAct runs workflow under act, a real GitHub Actions runner, through podman's Docker API, in
+// a checkout of the test workspace, and returns act's output and the commit it ran on. The
+// action's metadata is this repository's action.yml as the release workflow rewrites it
 // (`image: docker://…`, by .github/pin-action-image.sh), pointing at the image built once for
 // these tests: act then runs it with INPUT_* variables (hyphens kept), GITHUB_OUTPUT and the
 // workspace, as GitHub does.
-func TestGitHubAct(t *testing.T) {
-	t.Parallel()
+func runAct(t *testing.T, workflow string, secrets map[string]string) (out, head string) {
+	t.Helper()
 	img := image(t)
 	actBin := tool(t, "act")
 	sock := dockerSocket(t)
-	srv := startFake(t)
 	root := repoRoot(t)
 
 	ws := newWorkspace(t)
@@ -67,7 +89,7 @@ func TestGitHubAct(t *testing.T) {
 	if out, err := pin.CombinedOutput(); err != nil {
 		t.Fatalf("pin-action-image.sh: %v\n%s", err, out)
 	}
-	writeFile(t, ws, ".github/workflows/deploy.yml", fmt.Sprintf(actWorkflow, appName, srv.APIURL, srv.AuthURL))
+	writeFile(t, ws, ".github/workflows/deploy.yml", workflow)
 
 	// act wants a git repository with a remote for actions/checkout, which it emulates by copying.
 	git := func(args ...string) string {
@@ -84,41 +106,33 @@ func TestGitHubAct(t *testing.T) {
 	git("add", "-A")
 	git("commit", "-q", "-m", "app")
 	git("remote", "add", "origin", "https://github.com/acme/web.git")
-	head := git("rev-parse", "HEAD")
+	head = git("rev-parse", "HEAD")
 
 	home := t.TempDir()
 	writeFile(t, home, ".actrc", "") // no first-run questions
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, actBin, "push",
+	args := []string{"push",
 		"--workflows", ".github/workflows/deploy.yml",
-		"--platform", "ubuntu-latest="+baseImage, // a job container with a shell, made locally
-		"--pull=false", "--no-cache-server",
-		"--secret", "SCALINGO_API_TOKEN="+srv.APIToken)
+		"--platform", "ubuntu-latest=" + baseImage, // a job container with a shell, made locally
+		"--pull=false", "--no-cache-server"}
+	for name, value := range secrets {
+		args = append(args, "--secret", name+"="+value)
+	}
+	cmd := exec.CommandContext(ctx, actBin, args...)
 	cmd.Dir = ws
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
 		"DOCKER_HOST=unix://"+sock)
 	outb, err := cmd.CombinedOutput()
-	out := string(outb)
+	out = string(outb)
 	if err != nil {
 		t.Fatalf("act: %v\n%s", err, out)
 	}
 	if !strings.Contains(out, `entrypoint=["/usr/local/bin/scalingo-deploy"]`) {
 		t.Errorf("act did not start the binary as action.yml's runs.entrypoint says:\n%s", out)
 	}
-	m := actOutputs.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("the later step printed no outputs:\n%s", out)
-	}
-	outputs := map[string]string{
-		"SCALINGO_DEPLOYMENT_ID":     m[1],
-		"SCALINGO_DEPLOYMENT_STATUS": m[2],
-		"SCALINGO_APP_URL":           m[3],
-		"SCALINGO_GIT_REF":           m[4],
-		"SCALINGO_ARCHIVE_SIZE":      m[5],
-	}
-	checkDeployed(t, srv, outputs, head, out)
 	if strings.Contains(out, "::add-mask::") {
 		t.Errorf("act printed a raw ::add-mask:: command:\n%s", out)
 	}
+	return out, head
 }

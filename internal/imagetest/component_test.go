@@ -93,7 +93,8 @@ func readComponent(t *testing.T) component {
 var inputRef = regexp.MustCompile(`\$\[\[\s*inputs\.([A-Za-z0-9_-]+)\s*\]\]`)
 
 // interpolate does what GitLab does when the component is included: every input gets the given
-// value or its default, a required input left out is an error, and so is an unknown one.
+// value or its default, a required input left out is an error, and so is an unknown one; the
+// values go into the parsed YAML, not its text.
 func (c component) interpolate(given map[string]string) (map[string]gitlabJob, error) {
 	values := map[string]string{}
 	for name, in := range c.inputs {
@@ -114,20 +115,35 @@ func (c component) interpolate(given map[string]string) (map[string]gitlabJob, e
 			return nil, fmt.Errorf("unknown input %s", name)
 		}
 	}
+	// GitLab loads the YAML first, then interpolates each key and value (Yaml::Loader, then
+	// Interpolation::Template): a value with newlines stays one value, lines included.
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(c.body), &doc); err != nil {
+		return nil, fmt.Errorf("jobs document: %w", err)
+	}
 	var missing []string
-	body := inputRef.ReplaceAllStringFunc(c.body, func(ref string) string {
-		name := inputRef.FindStringSubmatch(ref)[1]
-		v, ok := values[name]
-		if !ok {
-			missing = append(missing, name)
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			n.Value = inputRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+				name := inputRef.FindStringSubmatch(ref)[1]
+				v, ok := values[name]
+				if !ok {
+					missing = append(missing, name)
+				}
+				return v
+			})
 		}
-		return v
-	})
+		for _, child := range n.Content {
+			walk(child)
+		}
+	}
+	walk(&doc)
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("the jobs use undeclared inputs %v", missing)
 	}
 	var jobs map[string]gitlabJob
-	if err := yaml.Unmarshal([]byte(body), &jobs); err != nil {
+	if err := doc.Decode(&jobs); err != nil {
 		return nil, fmt.Errorf("interpolated jobs: %w", err)
 	}
 	for name := range jobs {
@@ -259,6 +275,25 @@ func TestComponent(t *testing.T) {
 		}
 		if job.Artifacts.Reports.Dotenv != "out.env" || job.Artifacts.When != "always" {
 			t.Errorf("artifacts = %+v, want the output file as a dotenv report, always", job.Artifacts)
+		}
+	})
+
+	// env is NAME=value lines, written as a YAML block in the include: every line must reach
+	// SCALINGO_ENV as it was (a folded value would set one variable to the rest of the lines).
+	t.Run("env keeps its lines", func(t *testing.T) {
+		t.Parallel()
+		const env = "DATABASE_URL=$DATABASE_URL\n# a comment\nFEATURES=a,b=c\n\nRAILS_ENV=production\n"
+		jobs, err := c.interpolate(map[string]string{"app": "my-api,my-worker", "env": env, "environment": "production"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, job := range jobs {
+			if got := job.Variables["SCALINGO_ENV"]; got != env {
+				t.Errorf("job %s: SCALINGO_ENV = %q, want %q", name, got, env)
+			}
+			if got := job.Variables["SCALINGO_APP"]; got != "my-api,my-worker" {
+				t.Errorf("job %s: SCALINGO_APP = %q, want both targets", name, got)
+			}
 		}
 	})
 

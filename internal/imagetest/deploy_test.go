@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -91,7 +92,10 @@ func readDotenv(t *testing.T, path string) map[string]string {
 	for sc.Scan() {
 		line := sc.Text()
 		name, value, ok := strings.Cut(line, "=")
-		if !ok || name == "" || strings.ContainsAny(value, `"'`) {
+		// GitLab keeps quotes as they are (Ci::ParseDotenvArtifactService) but other readers
+		// strip or choke on them: only the JSON of SCALINGO_DEPLOYMENTS may hold any.
+		quotesOK := name == "SCALINGO_DEPLOYMENTS" && json.Valid([]byte(value))
+		if !ok || name == "" || (strings.ContainsAny(value, `"'`) && !quotesOK) {
 			t.Errorf("output file line %q is not NAME=value without quotes", line)
 			continue
 		}
@@ -110,35 +114,7 @@ var outputNames = []string{
 // that the outputs describe it.
 func checkDeployed(t *testing.T, srv *fakescalingo.Server, outputs map[string]string, wantRef, log string) {
 	t.Helper()
-	deps := srv.Deployments(appName)
-	if len(deps) != 1 {
-		t.Fatalf("the fake has %d deployments, want 1\n%s", len(deps), log)
-	}
-	d := deps[0]
-	if d.Status != "success" {
-		t.Errorf("deployment status = %q, want success\n%s", d.Status, log)
-	}
-	if d.GitRef == nil || *d.GitRef != wantRef {
-		t.Errorf("deployment git_ref = %v, want %q", d.GitRef, wantRef)
-	}
-	if d.Archive == nil {
-		t.Fatalf("the fake builder fetched no archive")
-	}
-	if d.Archive.Err != "" {
-		t.Errorf("archive refused: %s", d.Archive.Err)
-	}
-	names := strings.Join(d.Archive.Names(), " ")
-	for _, want := range []string{"index.php", "public/app.js"} {
-		if !slices.ContainsFunc(d.Archive.Names(), func(n string) bool { return strings.HasSuffix(n, "/"+want) }) {
-			t.Errorf("archive lacks %s: %s", want, names)
-		}
-	}
-	for _, not := range []string{"/.git/", "/build/artifact.bin"} {
-		if strings.Contains(names+" ", not) {
-			t.Errorf("archive has %s: %s", not, names)
-		}
-	}
-
+	d := checkDeployment(t, srv, appName, wantRef, log)
 	want := map[string]string{
 		"SCALINGO_DEPLOYMENT_ID":     d.ID,
 		"SCALINGO_DEPLOYMENT_STATUS": "success",
@@ -290,4 +266,39 @@ func TestPlugin(t *testing.T) {
 			checkDeployed(t, srv, readDotenv(t, filepath.Join(ws, "scalingo-deploy.env")), commitID, out)
 		})
 	}
+}
+
+// checkDeployment checks that the fake got exactly one successful deployment of the workspace to
+// app, with wantRef, and returns it.
+func checkDeployment(t *testing.T, srv *fakescalingo.Server, app, wantRef, log string) fakescalingo.Deployment {
+	t.Helper()
+	deps := srv.Deployments(app)
+	if len(deps) != 1 {
+		t.Fatalf("the fake has %d deployments of %s, want 1\n%s", len(deps), app, log)
+	}
+	d := deps[0]
+	if d.Status != "success" {
+		t.Errorf("%s: deployment status = %q, want success\n%s", app, d.Status, log)
+	}
+	if d.GitRef == nil || *d.GitRef != wantRef {
+		t.Errorf("deployment git_ref = %v, want %q", d.GitRef, wantRef)
+	}
+	if d.Archive == nil {
+		t.Fatalf("the fake builder fetched no archive")
+	}
+	if d.Archive.Err != "" {
+		t.Errorf("archive refused: %s", d.Archive.Err)
+	}
+	names := strings.Join(d.Archive.Names(), " ")
+	for _, want := range []string{"index.php", "public/app.js"} {
+		if !slices.ContainsFunc(d.Archive.Names(), func(n string) bool { return strings.HasSuffix(n, "/"+want) }) {
+			t.Errorf("archive lacks %s: %s", want, names)
+		}
+	}
+	for _, not := range []string{"/.git/", "/build/artifact.bin"} {
+		if strings.Contains(names+" ", not) {
+			t.Errorf("archive has %s: %s", not, names)
+		}
+	}
+	return d
 }

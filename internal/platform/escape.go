@@ -31,13 +31,56 @@ func EscapeLines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-func escape(s string, backslash bool) string {
+// EscapeLog escapes a build log as EscapeLines does, but keeps its tabs and its colours
+// (SGR sequences, ESC [ digits and semicolons m), which every CI log viewer renders and
+// none reads a command from: a GitLab section marker needs \r, which stays escaped, and on
+// GitHub the log is inside a stop-commands block. Any other escape sequence (cursor
+// moves, erasing a line, OSC links) is shown escaped.
+func EscapeLog(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = escapeWith(l, false, true)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func escape(s string, backslash bool) string { return escapeWith(s, backslash, false) }
+
+// sgrLen is the length of the colour sequence at the start of s, 0 if there is none.
+func sgrLen(s string) int {
+	if !strings.HasPrefix(s, "\x1b[") {
+		return 0
+	}
+	for i := 2; i < len(s) && i < 64; i++ {
+		switch c := s[i]; {
+		case c == 'm':
+			return i + 1
+		case c != ';' && (c < '0' || c > '9'):
+			return 0
+		}
+	}
+	return 0
+}
+
+func escapeWith(s string, backslash, log bool) string {
 	if safe(s, backslash) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
+		if log {
+			if n := sgrLen(s[i:]); n > 0 {
+				b.WriteString(s[i : i+n])
+				i += n
+				continue
+			}
+			if r == '\t' {
+				b.WriteByte('\t')
+				i++
+				continue
+			}
+		}
 		switch {
 		case r == utf8.RuneError && size == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])

@@ -6,6 +6,32 @@ import (
 	"unicode"
 )
 
+// TestEscapeLog: a build log keeps its tabs and colours; nothing else gets through.
+func TestEscapeLog(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"plain", "-----> Fetching source code", "-----> Fetching source code"},
+		{"tab kept", "a\tb", "a\tb"},
+		{"colours kept", "\x1b[1;32mok\x1b[0m", "\x1b[1;32mok\x1b[0m"},
+		{"erase line escaped", "\x1b[2Kx", `\x1b[2Kx`},
+		{"a GitLab section stays broken", "\x1b[0Ksection_start:1:x\r\x1b[0K", `\x1b[0Ksection_start:1:x\r\x1b[0K`},
+		{"colour then section", "\x1b[0msection_end:1:x\r\x1b[0K", "\x1b[0msection_end:1:x\\r\\x1b[0K"},
+		{"OSC link escaped", "\x1b]8;;https://x\x07y", `\x1b]8;;https://x\x07y`},
+		{"unterminated colour", "\x1b[31", `\x1b[31`},
+		{"carriage return", "a\r::warning::X", `a\r::warning::X`},
+		{"lines kept", "one\n\x1b[33mtwo", "one\n\x1b[33mtwo"},
+		{"leading colons", "::warning::X", `\x3a:warning::X`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := EscapeLog(tt.in); got != tt.want {
+				t.Errorf("EscapeLog(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestEscape(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, in, want string }{

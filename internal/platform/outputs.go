@@ -10,7 +10,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
 // Outputs are what a run tells later steps. Empty fields are not known (yet), or not
@@ -79,23 +79,30 @@ func (r *Reporter) value(o output) string {
 	return outputValue(v)
 }
 
-// WriteOutputs hands the outputs to the platform: GITHUB_OUTPUT on GitHub; the dotenv
-// file elsewhere (GitLab's artifacts:reports:dotenv rules: NAME=value, no quotes, no
-// empty lines); and DRONE_OUTPUT where Harness sets it. file may be "" for none.
+// WriteOutputs hands the outputs to the platform: GITHUB_OUTPUT in GitHub's dialect; the
+// dotenv file (GitLab's artifacts:reports:dotenv rules: NAME=value, no quotes, no empty
+// lines); and the file the CI's OutputEnv names where it is set (Harness's DRONE_OUTPUT).
+// file may be "" for none.
 func (r *Reporter) WriteOutputs(o Outputs, file string) error {
 	var errs []error
-	if r.kind == config.GitHub {
+	if r.dialect == ci.GitHubCommands {
 		errs = append(errs, r.githubOutputs(o))
 	}
 	if file != "" {
 		errs = append(errs, r.writeDotenv(file, o, os.O_CREATE|os.O_TRUNC|os.O_WRONLY))
 	}
-	if r.kind == config.Drone {
-		if f := r.getenv("DRONE_OUTPUT"); f != "" {
-			errs = append(errs, r.writeDotenv(f, o, os.O_CREATE|os.O_APPEND|os.O_WRONLY))
-		}
+	if f := r.outputEnvFile(); f != "" {
+		errs = append(errs, r.writeDotenv(f, o, os.O_CREATE|os.O_APPEND|os.O_WRONLY))
 	}
 	return errors.Join(errs...)
+}
+
+// outputEnvFile is the file named by the CI's OutputEnv variable, or "".
+func (r *Reporter) outputEnvFile() string {
+	if r.outputEnv == "" {
+		return ""
+	}
+	return r.getenv(r.outputEnv)
 }
 
 func (r *Reporter) githubOutputs(o Outputs) (err error) {
@@ -182,8 +189,8 @@ func (e *DestinationError) Unwrap() error { return e.Err }
 func (e *DestinationError) InvalidInput() bool { return true }
 
 // CheckDestinations checks, before any request, that every file the run will write
-// (outputFile unless "", GITHUB_OUTPUT and GITHUB_STEP_SUMMARY on GitHub, DRONE_OUTPUT on
-// Drone) can be opened for appending, so that a broken destination is found before a
+// (outputFile unless "", GITHUB_OUTPUT and GITHUB_STEP_SUMMARY in GitHub's dialect, the
+// file the CI's OutputEnv names, such as DRONE_OUTPUT) can be opened for appending, so that a broken destination is found before a
 // deployment exists rather than after (a retried job would deploy twice). A file that
 // did not exist is removed again: the output file may lie in the tree about to be
 // archived, and a run that stops early must leave nothing behind. Opening cannot tell a
@@ -196,8 +203,7 @@ func (r *Reporter) CheckDestinations(outputFile string) error {
 	if outputFile != "" {
 		dests = append(dests, dest{"the output file", outputFile})
 	}
-	switch r.kind {
-	case config.GitHub:
+	if r.dialect == ci.GitHubCommands {
 		if p := r.getenv("GITHUB_OUTPUT"); p != "" {
 			dests = append(dests, dest{"GITHUB_OUTPUT", p})
 		} else {
@@ -206,10 +212,9 @@ func (r *Reporter) CheckDestinations(outputFile string) error {
 		if p := r.getenv("GITHUB_STEP_SUMMARY"); p != "" {
 			dests = append(dests, dest{"GITHUB_STEP_SUMMARY", p})
 		}
-	case config.Drone:
-		if p := r.getenv("DRONE_OUTPUT"); p != "" {
-			dests = append(dests, dest{"DRONE_OUTPUT", p})
-		}
+	}
+	if p := r.outputEnvFile(); p != "" {
+		dests = append(dests, dest{r.outputEnv, p})
 	}
 	var errs []error
 	for _, d := range dests {

@@ -1,6 +1,6 @@
-// Package platform speaks each CI system's dialect: GitHub workflow commands, outputs and
-// step summary; GitLab collapsible sections and dotenv reports; Drone and Woodpecker
-// dotenv files; plain lines in a shell.
+// Package platform speaks each CI system's dialect (ci.Dialect): GitHub workflow commands,
+// outputs and step summary (also on Forgejo and Gitea); GitLab collapsible sections;
+// plain lines elsewhere; and dotenv files where the CI's pipeline reads them.
 package platform
 
 import (
@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 )
 
@@ -26,9 +27,13 @@ type Reporter struct {
 }
 
 type core struct {
-	kind   config.Platform
-	getenv func(string) string
-	now    func() time.Time
+	kind config.Platform
+	// dialect and outputEnv are the CI's (kind.CI()): every decision below is one of
+	// them, never the CI's name.
+	dialect   ci.Dialect
+	outputEnv string
+	getenv    func(string) string
+	now       func() time.Time
 
 	mu             sync.Mutex
 	out            *Redactor
@@ -37,13 +42,15 @@ type core struct {
 	warnedNoOutput bool   // the missing GITHUB_OUTPUT was told
 }
 
-// New returns a Reporter for kind writing to out. Every line goes through a Redactor, so
-// a secret registered with Mask never reaches the log in clear, on any platform.
+// New returns a Reporter for kind writing to out, in the dialect of kind's CI. Every line
+// goes through a Redactor, so a secret registered with Mask never reaches the log in
+// clear, on any platform.
 func New(kind config.Platform, out io.Writer, getenv func(string) string, now func() time.Time) *Reporter {
 	if now == nil {
 		now = time.Now
 	}
-	return &Reporter{core: &core{kind: kind, getenv: getenv, now: now, out: NewRedactor(out)}}
+	c := kind.CI()
+	return &Reporter{core: &core{kind: kind, dialect: c.Dialect, outputEnv: c.OutputEnv, getenv: getenv, now: now, out: NewRedactor(out)}}
 }
 
 // For returns the view of one target among several: every line it prints starts with
@@ -69,6 +76,13 @@ func (r *Reporter) Stderr(w io.Writer) io.Writer { return r.out.Wrap(w) }
 // Kind is the platform the reporter writes for.
 func (r *Reporter) Kind() config.Platform { return r.kind }
 
+// Dialect is how the reporter's log speaks to the CI.
+func (r *Reporter) Dialect() ci.Dialect { return r.dialect }
+
+// Annotates tells whether Error reaches the CI as an annotation of its own (GitHub's
+// workflow commands), so that a caller need not also print the error as a plain line.
+func (r *Reporter) Annotates() bool { return r.dialect == ci.GitHubCommands }
+
 // Mask registers a secret: on GitHub the runner is told to mask it, and everywhere it is
 // replaced by *** in what this program prints. Call it before anything could print it.
 func (r *Reporter) Mask(secret string) {
@@ -77,7 +91,7 @@ func (r *Reporter) Mask(secret string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.kind == config.GitHub {
+	if r.dialect == ci.GitHubCommands {
 		// Straight to the underlying writer: through the redactor the command would
 		// arrive masked, and mean nothing.
 		fmt.Fprintf(r.out.w, "::add-mask::%s\n", escapeData(secret))
@@ -111,7 +125,7 @@ func (r *Reporter) annotate(level, format string, args ...any) {
 	msg := r.prefixed(EscapeLines(fmt.Sprintf(format, args...)))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.kind == config.GitHub {
+	if r.dialect == ci.GitHubCommands {
 		fmt.Fprintf(r.out, "::%s title=scalingo-deploy::%s\n", level, escapeData(msg))
 		return
 	}
@@ -127,11 +141,11 @@ func (r *Reporter) Group(title string) (end func()) {
 		fmt.Fprintf(r.out, "%s--- %s\n", r.prefix, title)
 		return func() {}
 	}
-	switch r.kind {
-	case config.GitHub:
+	switch r.dialect {
+	case ci.GitHubCommands:
 		fmt.Fprintf(r.out, "::group::%s\n", escapeData(title))
 		return func() { r.raw("::endgroup::\n") }
-	case config.GitLab:
+	case ci.GitLabSections:
 		r.seq++
 		name := fmt.Sprintf("scalingo_deploy_%d", r.seq)
 		fmt.Fprintf(r.out, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", r.now().Unix(), name, title)
@@ -152,7 +166,7 @@ func (r *Reporter) raw(s string) {
 }
 
 // Untrusted prints text that this program does not control (an app's build log, a
-// listing of file names), each line escaped (EscapeLines). On GitHub it also goes between
+// listing of file names), each line escaped (EscapeLog: colours and tabs kept). On GitHub it also goes between
 // ::stop-commands:: and its resume token, so that a line such as "::set-env" or
 // "::add-mask" cannot run as a workflow command; on GitLab the escaping keeps a line from
 // opening or closing a section (that needs \r and ESC).
@@ -161,10 +175,10 @@ func (r *Reporter) Untrusted(text string) {
 	if text == "" {
 		return
 	}
-	text = r.prefixed(EscapeLines(text)) + "\n"
+	text = r.prefixed(EscapeLog(text)) + "\n"
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.kind != config.GitHub {
+	if r.dialect != ci.GitHubCommands {
 		io.WriteString(r.out, text)
 		return
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
 // Summary is the facts of a finished run.
@@ -103,11 +103,12 @@ func Table(rows []Summary) string {
 	return b.String()
 }
 
-// WriteSummary appends the summary of a run to GITHUB_STEP_SUMMARY on GitHub: one
-// target's facts, or a table of several; elsewhere it does nothing. The plain lines are
+// WriteSummary appends the summary of a run to GITHUB_STEP_SUMMARY in GitHub's dialect
+// (GitHub, Forgejo, Gitea): one target's facts, or a table of several; elsewhere it does
+// nothing. The plain lines are
 // printed by the caller on every platform.
 func (r *Reporter) WriteSummary(rows ...Summary) error {
-	if r.kind != config.GitHub {
+	if r.dialect != ci.GitHubCommands {
 		return nil
 	}
 	path := r.getenv("GITHUB_STEP_SUMMARY")
