@@ -293,6 +293,11 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		}
 	}
 
+	if c.Review, err = reviewTmp(found, getenv); err != nil { // TEMPORARY (h-rev-aux)
+		problems = append(problems, &InputError{Input: "review-app", Msg: err.Error()})
+	} else if err := c.checkReviewTmp(); err != nil {
+		problems = append(problems, err)
+	}
 	if len(problems) > 0 {
 		// A value echoed in a message could be a secret (the token, an env value) pasted
 		// into another input. Short values would blank out ordinary words, so they are left.
