@@ -387,8 +387,10 @@ func TestReview_Refusals(t *testing.T) {
 		{name: "a fork", vars: []string{"SCALINGO_REVIEW_APP", "true", "CI_MERGE_REQUEST_IID", "42", "CI_MERGE_REQUEST_PROJECT_ID", "7", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "666"},
 			code: 1, stderr: []string{"fork", "allow-forks"}},
 		{name: "an app that is not a child", vars: []string{"SCALINGO_REVIEW_APP", "true", "CI_MERGE_REQUEST_IID", "42"},
-			setup: func(f *fakescalingo.Server) { f.AddApp("my-app-pr42", fakescalingo.Scenario{Variables: map[string]string{"KEEP": "me"}}) },
-			code:  1, stderr: []string{"exists and is not a review app of my-app"}, requests: true},
+			setup: func(f *fakescalingo.Server) {
+				f.AddApp("my-app-pr42", fakescalingo.Scenario{Variables: map[string]string{"KEEP": "me"}})
+			},
+			code: 1, stderr: []string{"exists and is not a review app of my-app"}, requests: true},
 		{name: "free trial", vars: []string{"SCALINGO_REVIEW_APP", "true", "CI_MERGE_REQUEST_IID", "42"},
 			setup: func(f *fakescalingo.Server) { f.AddApp("my-app", fakescalingo.Scenario{FreeTrialExceeded: true}) },
 			code:  1, stderr: []string{"review apps need a paid account"}, requests: true},

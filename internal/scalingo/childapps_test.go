@@ -52,17 +52,23 @@ func TestReviewEndpoints_WireFormat(t *testing.T) {
 	}{
 		{name: "create a child app", pattern: "POST /v1/apps/parent-app/child_apps", status: 201,
 			answer: `{"app":{"id":"1","name":"parent-app-pr7","url":"https://x","base_url":"https://parent-app-pr7.osc-fr1.scalingo.io","parent_app_name":"parent-app"}}`,
-			call:    func(c *Client) (any, error) { return c.CreateChildApp(context.Background(), "parent-app", "parent-app-pr7") },
+			call: func(c *Client) (any, error) {
+				return c.CreateChildApp(context.Background(), "parent-app", "parent-app-pr7")
+			},
 			wantReq: recorded{method: "POST", path: "/v1/apps/parent-app/child_apps", body: `{"app":{"name":"parent-app-pr7"}}`},
 			want:    "parent-app-pr7 https://parent-app-pr7.osc-fr1.scalingo.io parent-app"},
 		{name: "free trial", pattern: "POST /v1/apps/parent-app/child_apps", status: 402,
-			answer:  `{"name":"free-trial-exceeded","error":"You can't create more than one application during your free trial","url":"https://dashboard"}`,
-			call:    func(c *Client) (any, error) { return c.CreateChildApp(context.Background(), "parent-app", "parent-app-pr7") },
+			answer: `{"name":"free-trial-exceeded","error":"You can't create more than one application during your free trial","url":"https://dashboard"}`,
+			call: func(c *Client) (any, error) {
+				return c.CreateChildApp(context.Background(), "parent-app", "parent-app-pr7")
+			},
 			wantReq: recorded{method: "POST", path: "/v1/apps/parent-app/child_apps", body: `{"app":{"name":"parent-app-pr7"}}`},
 			wantErr: ErrPaidAccount, wantText: "review apps need a paid account"},
 		{name: "a name refused", pattern: "POST /v1/apps/parent-app/child_apps", status: 422,
-			answer:   `{"errors":{"name":["has already been taken"]}}`,
-			call:     func(c *Client) (any, error) { return c.CreateChildApp(context.Background(), "parent-app", "parent-app-pr7") },
+			answer: `{"errors":{"name":["has already been taken"]}}`,
+			call: func(c *Client) (any, error) {
+				return c.CreateChildApp(context.Background(), "parent-app", "parent-app-pr7")
+			},
 			wantReq:  recorded{method: "POST", path: "/v1/apps/parent-app/child_apps", body: `{"app":{"name":"parent-app-pr7"}}`},
 			wantText: "name has already been taken"},
 		{name: "delete sends current_name", pattern: "DELETE /v1/apps/parent-app-pr7", status: 204,
