@@ -466,3 +466,41 @@ func TestReview_ForkAllowed(t *testing.T) {
 		})
 	}
 }
+
+// TestReview_FirstDeployUntilSuccess: scripts.first-deploy goes with every deployment
+// until one succeeds, and the formation is applied after that first success, not before.
+func TestReview_FirstDeployUntilSuccess(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	w.fake.AddApp("my-app", fakescalingo.Scenario{})
+	w.fake.PlanApp("my-app-pr42", fakescalingo.Scenario{FinalStatus: "build-error"})
+	writeTree(t, w.ws, map[string]string{"scalingo.json": `{"formation":{"web":{"amount":3,"size":"M"}},"scripts":{"first-deploy":"bin/seed"}}`})
+	e := w.env("gitlab", "CI_MERGE_REQUEST_IID", "42", "SCALINGO_REVIEW_APP", "true")
+	scales := func() int { return apiCalls(w, "POST", "/my-app-pr42/scale") }
+
+	if res := w.run(t, context.Background(), e); res.code != 1 {
+		t.Fatalf("exit %d, want 1 (build error)\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	if scales() != 0 {
+		t.Error("scaled after a failed deployment")
+	}
+	w.fake.AddApp("my-app-pr42", fakescalingo.Scenario{Parent: "my-app"}) // the next build succeeds
+	for run := 2; run <= 3; run++ {
+		if res := w.run(t, context.Background(), e); res.code != 0 {
+			t.Fatalf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", run, res.code, res.stdout, res.stderr)
+		}
+	}
+	deps := w.fake.Deployments("my-app-pr42")
+	if len(deps) != 3 {
+		t.Fatalf("%d deployments, want 3", len(deps))
+	}
+	for i, want := range []bool{true, true, false} {
+		if got := deps[i].PostdeployHook != nil && *deps[i].PostdeployHook == "bin/seed"; got != want {
+			t.Errorf("deployment %d (%s) has the first-deploy hook: %v, want %v", i+1, deps[i].Status, got, want)
+		}
+	}
+	child, _ := w.fake.App("my-app-pr42")
+	if scales() != 1 || child.Formation["web"].Amount != 3 {
+		t.Errorf("%d scales, formation %+v: want one, after the first success", scales(), child.Formation)
+	}
+}

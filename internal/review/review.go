@@ -120,6 +120,19 @@ func Ensure(ctx context.Context, c Child, s Setup) (deploy.Target, error) {
 	}
 	if app != nil {
 		c.Reporter.Printf("Review app %s of %s exists: deploying to it, its configuration left as it is.", c.Name, c.Parent)
+		if s.FirstDeploy == "" && len(s.Formation) == 0 {
+			return t, nil
+		}
+		// What belongs to the first successful deployment waits for one, as Scalingo
+		// runs first-deploy until a deployment succeeds.
+		deps, err := c.Client.Deployments(ctx, c.Name, 20)
+		if err != nil {
+			return t, fmt.Errorf("list the deployments of review app %s: %w", c.Name, err)
+		}
+		if slices.ContainsFunc(deps, func(d scalingo.Deployment) bool { return d.Status == "success" }) {
+			return t, nil
+		}
+		firstDeploy(&t, c, s)
 		return t, nil
 	}
 
@@ -141,28 +154,17 @@ func Ensure(ctx context.Context, c Child, s Setup) (deploy.Target, error) {
 	}
 	c.Reporter.Printf("Created review app %s of %s (%s).", c.Name, c.Parent, url)
 
-	vars, err := values(ctx, c, s, url)
-	if err != nil {
-		return t, err
+	if err := configure(ctx, c, s, url, plans); err != nil {
+		// Later runs reuse the app as it is: say how to start again.
+		return t, fmt.Errorf("%w\n  review app %s was created but is not fully configured: delete it (destroy: true) and run again", err, c.Name)
 	}
-	if len(vars) > 0 {
-		// Before the first deployment, which picks them up.
-		if err := c.Client.SetVariables(ctx, c.Name, vars); err != nil {
-			return t, fmt.Errorf("set the variables of review app %s: %w", c.Name, err)
-		}
-		c.Reporter.Printf("Set %d variables on %s.", len(vars), c.Name)
-	}
-	for i, a := range s.Addons {
-		if _, err := c.Client.ProvisionAddon(ctx, c.Name, a.Provider, plans[i]); err != nil {
-			return t, fmt.Errorf("provision addon %s on review app %s: %w", a, c.Name, err)
-		}
-		c.Reporter.Printf("Provisioning addon %s on %s.", a, c.Name)
-	}
-	if len(s.Addons) > 0 {
-		if err := waitAddons(ctx, c, s); err != nil {
-			return t, err
-		}
-	}
+	firstDeploy(&t, c, s)
+	return t, nil
+}
+
+// firstDeploy gives the target what goes with the first successful deployment: the
+// first-deploy hook and the formation.
+func firstDeploy(t *deploy.Target, c Child, s Setup) {
 	t.PostdeployHook = s.FirstDeploy
 	if len(s.Formation) > 0 {
 		t.AfterSuccess = func(ctx context.Context) error {
@@ -171,7 +173,32 @@ func Ensure(ctx context.Context, c Child, s Setup) (deploy.Target, error) {
 			return scale(ctx, c, s)
 		}
 	}
-	return t, nil
+}
+
+// configure sets a new review app's variables and provisions its addons, then waits
+// until they run.
+func configure(ctx context.Context, c Child, s Setup, url string, plans []string) error {
+	vars, err := values(ctx, c, s, url)
+	if err != nil {
+		return err
+	}
+	if len(vars) > 0 {
+		// Before the first deployment, which picks them up.
+		if err := c.Client.SetVariables(ctx, c.Name, vars); err != nil {
+			return fmt.Errorf("set the variables of review app %s: %w", c.Name, err)
+		}
+		c.Reporter.Printf("Set %d variables on %s.", len(vars), c.Name)
+	}
+	for i, a := range s.Addons {
+		if _, err := c.Client.ProvisionAddon(ctx, c.Name, a.Provider, plans[i]); err != nil {
+			return fmt.Errorf("provision addon %s on review app %s: %w", a, c.Name, err)
+		}
+		c.Reporter.Printf("Provisioning addon %s on %s.", a, c.Name)
+	}
+	if len(s.Addons) > 0 {
+		return waitAddons(ctx, c, s)
+	}
+	return nil
 }
 
 func (s *Setup) defaults() {
