@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -251,7 +252,7 @@ func TestReview_FromEachPlatform(t *testing.T) {
 		t.Run(tt.platform, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, fakescalingo.Options{})
-			w.fake.AddApp("my-app", fakescalingo.Scenario{})
+			w.fake.AddApp("my-app", fakescalingo.Scenario{Variables: map[string]string{"DATABASE_URL": "postgres://prod"}})
 			res := w.run(t, context.Background(), w.env(tt.platform, tt.vars...))
 			if res.code != 0 {
 				t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
@@ -263,6 +264,9 @@ func TestReview_FromEachPlatform(t *testing.T) {
 			child, _ := w.fake.App("my-app-pr42")
 			if got["SCALINGO_APP_NAME"] != "my-app-pr42" || got["SCALINGO_APP_URL"] != child.URL {
 				t.Errorf("outputs %v", got)
+			}
+			if len(child.Variables) != 0 {
+				t.Errorf("without copy-env the review app got variables: %v", slices.Collect(maps.Keys(child.Variables)))
 			}
 		})
 	}
