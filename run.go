@@ -89,6 +89,9 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		r.Mask(secret)
 	}
 	errOut := r.Stderr(stderr)
+	for _, w := range cfg.Warnings {
+		r.Warning("%s", w)
+	}
 	if !cfg.DryRun {
 		// A destination found broken only after deploying would fail the job, and a
 		// retried job would deploy a second time.

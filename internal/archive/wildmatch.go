@@ -46,10 +46,6 @@ func wild(pat, text string, pathname bool) wmResult {
 			if pi >= len(pat) || tc != pat[pi] {
 				return wmNoMatch
 			}
-		default:
-			if tc != pc {
-				return wmNoMatch
-			}
 		case '?':
 			if pathname && tc == '/' {
 				return wmNoMatch
@@ -102,6 +98,10 @@ func wild(pat, text string, pathname bool) wmResult {
 				return wmNoMatch
 			}
 			pi = next
+		default:
+			if tc != pc {
+				return wmNoMatch
+			}
 		}
 	}
 	if ti < len(text) {

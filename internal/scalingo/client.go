@@ -42,10 +42,6 @@ type Options struct {
 	// Clock is the client's one clock: backoff, the request budget, the JWT's and the
 	// sources' expiry. nil means clock.Real.
 	Clock clock.Clock
-	// Deprecated: set Clock. Read only when Clock is nil, for callers not yet moved.
-	Now func() time.Time
-	// Deprecated: set Clock. Read only when Clock is nil, for callers not yet moved.
-	Sleep func(ctx context.Context, d time.Duration) error
 	// Logf receives one line per retry.
 	Logf func(format string, args ...any)
 	// OnJWT is called with every new bearer token before it is used, so that the
@@ -108,7 +104,7 @@ func New(opts Options) (*Client, error) {
 	}
 	s := &session{opts: opts, clk: opts.Clock, policy: DefaultPolicy(), limiter: opts.Limiter}
 	if s.clk == nil {
-		s.clk = legacyClock(opts.Now, opts.Sleep)
+		s.clk = clock.Real
 	}
 	if opts.Policy != nil {
 		s.policy = opts.Policy.withDefaults()
@@ -161,36 +157,6 @@ func (c *Client) ForRegion(apiURL string) (*Client, error) {
 // Policy returns the retry policy the client follows, for the callers that retry on
 // their own terms (the deployment creation).
 func (c *Client) Policy() Policy { return c.policy }
-
-// legacyClock adapts the deprecated Now and Sleep options to a Clock.
-func legacyClock(now func() time.Time, sleep func(context.Context, time.Duration) error) clock.Clock {
-	if now == nil && sleep == nil {
-		return clock.Real
-	}
-	if now == nil {
-		now = time.Now
-	}
-	return funcClock{now: now, sleep: sleep}
-}
-
-type funcClock struct {
-	now   func() time.Time
-	sleep func(context.Context, time.Duration) error
-}
-
-func (f funcClock) Now() time.Time { return f.now() }
-
-func (f funcClock) After(d time.Duration) <-chan time.Time {
-	if f.sleep == nil {
-		return time.After(d)
-	}
-	ch := make(chan time.Time, 1)
-	go func() {
-		f.sleep(context.Background(), d)
-		ch <- f.now()
-	}()
-	return ch
-}
 
 // sleep waits d on the client's clock, or until ctx ends.
 func (c *Client) sleep(ctx context.Context, d time.Duration) error {
