@@ -303,10 +303,12 @@ func TestEnv_SetBeforeDeployment(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
 	for _, app := range []string{"my-api", "my-worker"} {
-		put, post := -1, -1
+		put, post, source := -1, -1, -1
 		puts := 0
 		for i, r := range w.fake.Requests() {
 			switch {
+			case r.Method == "POST" && r.Path == "/v1/sources" && source < 0:
+				source = i
 			case r.Method == "PUT" && r.Path == "/v1/apps/"+app+"/variables":
 				put, puts = i, puts+1
 			case r.Method == "POST" && r.Path == "/v1/apps/"+app+"/deployments":
@@ -315,6 +317,9 @@ func TestEnv_SetBeforeDeployment(t *testing.T) {
 		}
 		if puts != 1 || put < 0 || post < 0 || put > post {
 			t.Errorf("%s: %d variables PUTs (request %d), deployment POST at %d: want one PUT before the POST", app, puts, put, post)
+		}
+		if put < source {
+			t.Errorf("%s: variables set (request %d) before any source was made (%d): a failed upload would leave them changed", app, put, source)
 		}
 		deps := w.fake.Deployments(app)
 		if len(deps) != 1 || deps[0].Env["DATABASE_PASSWORD"] != secrets[0] || deps[0].Env["FEATURE_FLAGS"] != secrets[1] {
@@ -352,7 +357,7 @@ func TestHealthCheck(t *testing.T) {
 		wantStderr string
 	}{
 		{name: "healthy after a few requests", serve: &fakescalingo.AppServer{HealthyAfter: 3}, check: "/healthz", wantHealth: "ok"},
-		{name: "a redirect is an answer", serve: &fakescalingo.AppServer{RedirectTo: "https://login.example/"}, check: "/", wantHealth: "ok"},
+		{name: "a redirect is an answer", serve: &fakescalingo.AppServer{RedirectTo: "http://127.0.0.1:9/login"}, check: "/", wantHealth: "ok"},
 		{name: "never healthy", serve: &fakescalingo.AppServer{NeverHealthy: true}, check: "/healthz", wantCode: 1, wantHealth: "failed",
 			wantStderr: "health check failed: GET http://127.0.0.1"},
 		{name: "never healthy, named status", serve: &fakescalingo.AppServer{NeverHealthy: true, UnhealthyStatus: 500}, check: "/up", wantCode: 1,

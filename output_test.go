@@ -149,6 +149,52 @@ func TestRun_BrokenDestinations(t *testing.T) {
 				}
 				return []string{"--output-file", "/dev/full"}
 			}},
+		{name: "timeout, then /dev/full: the failure to write wins", platform: "gitlab", code: 1, out: "/dev/full: no space left on device",
+			setup: func(t *testing.T, w *world, e env) []string {
+				if _, err := os.Stat("/dev/full"); err != nil {
+					t.Skip("no /dev/full")
+				}
+				w.fake.AddApp("my-app", fakescalingo.Scenario{NeverFinish: true})
+				e["SCALINGO_TIMEOUT"] = "1m"
+				return []string{"--output-file", "/dev/full"}
+			}},
+		// The checkout is the attacker's in a pull request: the default output file, or a
+		// folder on the way to it, committed as a symlink must not lead the run to write
+		// outside the workspace.
+		{name: "attacker: the default output file links to a file outside", platform: "gitlab", code: 2, out: "symbolic link",
+			setup: func(t *testing.T, w *world, e env) []string {
+				victim := filepath.Join(t.TempDir(), "victim")
+				os.WriteFile(victim, []byte("precious\n"), 0o644)
+				os.Symlink(victim, filepath.Join(w.ws, "scalingo-deploy.env"))
+				t.Cleanup(func() {
+					if data, _ := os.ReadFile(victim); string(data) != "precious\n" {
+						t.Errorf("the file outside the workspace was written: %q", data)
+					}
+				})
+				return nil
+			}},
+		{name: "attacker: a dangling link as the default output file", platform: "woodpecker", code: 2, out: "symbolic link",
+			setup: func(t *testing.T, w *world, e env) []string {
+				victim := filepath.Join(t.TempDir(), "created")
+				os.Symlink(victim, filepath.Join(w.ws, "scalingo-deploy.env"))
+				t.Cleanup(func() {
+					if _, err := os.Lstat(victim); err == nil {
+						t.Errorf("a file was created outside the workspace")
+					}
+				})
+				return nil
+			}},
+		{name: "attacker: the output file's folder links outside", platform: "gitlab", code: 2, out: "outside the workspace",
+			setup: func(t *testing.T, w *world, e env) []string {
+				outside := t.TempDir()
+				os.Symlink(outside, filepath.Join(w.ws, "out"))
+				t.Cleanup(func() {
+					if left, _ := os.ReadDir(outside); len(left) > 0 {
+						t.Errorf("files written outside the workspace: %v", left)
+					}
+				})
+				return []string{"--output-file", "out/o.env"}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

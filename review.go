@@ -163,7 +163,7 @@ func destroyRun(ctx context.Context, cfg *config.Config, getenv func(string) str
 	out.Status = review.Absent
 	for i, c := range kids {
 		names = append(names, c.Name)
-		out.PerApp = append(out.PerApp, platform.AppOutputs{Suffix: envSuffix(c.Name), Status: statuses[i]})
+		out.PerApp = append(out.PerApp, platform.AppOutputs{Suffix: config.OutputSuffix(c.Name), Status: statuses[i]})
 		if statuses[i] == review.Destroyed {
 			out.Status = review.Destroyed
 		}

@@ -31,6 +31,7 @@ func exitCode(err error) int {
 	var (
 		input   interface{ InvalidInput() bool }
 		timeout *deploy.TimeoutError
+		outputs *outputsError
 		sig     *signalError
 	)
 	switch {
@@ -40,11 +41,20 @@ func exitCode(err error) int {
 		return 128 + int(sig.sig)
 	case errors.As(err, &input) && input.InvalidInput():
 		return exitInput
+	case errors.As(err, &outputs):
+		// Later steps would read missing outputs: a failure, whatever the wait's end.
+		return exitFailed
 	case errors.As(err, &timeout):
 		return exitTimeout
 	}
 	return exitFailed
 }
+
+// outputsError is a failure to write the outputs, found after the deployment.
+type outputsError struct{ err error }
+
+func (e *outputsError) Error() string { return e.err.Error() }
+func (e *outputsError) Unwrap() error { return e.err }
 
 // hooks lets tests replace the clocks and the intervals; production uses the zero value.
 type hooks struct {
@@ -119,7 +129,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if results != nil {
 		if werr := r.WriteOutputs(outputsOf(results), cfg.OutputFile); werr != nil {
-			err = errors.Join(err, werr)
+			err = errors.Join(err, &outputsError{werr})
 		}
 		rows := make([]platform.Summary, len(results))
 		created := err != nil
@@ -357,20 +367,15 @@ func outputsOf(results []*deploy.Result) platform.Outputs {
 		case res.Health == "ok":
 			health = "ok"
 		}
-		suffix := envSuffix(res.App)
+		suffix := config.OutputSuffix(res.App)
 		if names[res.App] > 1 {
-			suffix += "_" + envSuffix(res.Region)
+			suffix += "_" + config.OutputSuffix(res.Region)
 		}
 		out.PerApp = append(out.PerApp, platform.AppOutputs{Suffix: suffix,
 			DeploymentID: res.Outputs.DeploymentID, Status: res.Outputs.Status, AppURL: res.Outputs.AppURL})
 	}
 	out.Health = health
 	return out
-}
-
-// envSuffix turns an app or region name into the end of a variable name: MY_API.
-func envSuffix(name string) string {
-	return strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 }
 
 // skipOutput keeps the tool's own output file out of the archive.

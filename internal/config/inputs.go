@@ -133,6 +133,12 @@ func parseApp(c *Config, v string, ld *loader) error {
 	return nil
 }
 
+// OutputSuffix turns an app or region name into the end of an output variable's name:
+// my-api → MY_API.
+func OutputSuffix(name string) string {
+	return strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
 // checkApp gives the targets without a region the region input's, then refuses a target
 // given twice: two deployments of one app in one run would race.
 func checkApp(c *Config, v string, _ *loader) error {
@@ -150,6 +156,16 @@ func checkApp(c *Config, v string, _ *loader) error {
 			errs = append(errs, fmt.Errorf("target %s is given twice", t))
 		}
 		seen[*t] = true
+	}
+	// Each target's dotenv names end with its name upper-cased, '-' as '_': two names
+	// that read alike there (my-api, my_api) would overwrite each other's outputs.
+	owner := map[string]Target{}
+	for _, t := range c.Targets {
+		key := OutputSuffix(t.App) + "@" + OutputSuffix(t.Region)
+		if o, ok := owner[key]; ok && o != t {
+			errs = append(errs, fmt.Errorf("targets %s and %s would share their output names (%s); rename one", o, t, OutputSuffix(t.App)))
+		}
+		owner[key] = t
 	}
 	if len(c.Targets) > 0 {
 		// The fields a single-target caller reads describe the first target.
@@ -243,6 +259,10 @@ func checkGitRef(c *Config, _ string, _ *loader) error {
 
 // parseOutputFile: the default output file lies in the workspace even when path points
 // elsewhere, where the CI's pipeline looks for it.
+//
+// The checkout is the attacker's in a pull request: a folder of the output file's path
+// inside the workspace must not lead out of it through a symlink (the file itself is
+// opened without following one, see platform).
 func parseOutputFile(c *Config, v string, ld *loader) error {
 	switch {
 	case v != "":
@@ -251,7 +271,19 @@ func parseOutputFile(c *Config, v string, ld *loader) error {
 		c.OutputFile = filepath.Join(ld.ws, c.CI.DefaultOutputFile)
 	default:
 		c.OutputFile = ""
+		return nil
 	}
+	if !ld.fromCI || !within(ld.ws, c.OutputFile) {
+		return nil
+	}
+	dir, err := evalExisting(filepath.Dir(c.OutputFile))
+	if err != nil {
+		return err
+	}
+	if !within(ld.ws, dir) {
+		return fmt.Errorf("the folder of %q resolves to %q, outside the workspace %q (a symlink leads out of the checkout)", c.OutputFile, dir, ld.ws)
+	}
+	c.OutputFile = filepath.Join(dir, filepath.Base(c.OutputFile))
 	return nil
 }
 

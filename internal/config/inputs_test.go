@@ -133,6 +133,7 @@ func TestLoad_TargetsInvalid(t *testing.T) {
 	}{
 		{"an empty list", nil, []string{"SCALINGO_APP", " ,\n, "}, []string{"app: lists no app"}},
 		{"a target given twice", nil, []string{"SCALINGO_APP", "api,worker,api"}, []string{"app: target api@osc-fr1 is given twice"}},
+		{"two names that share their output names", nil, []string{"SCALINGO_APP", "my-api,my_api"}, []string{"app: targets my-api@osc-fr1 and my_api@osc-fr1 would share their output names (MY_API)"}},
 		{"a target given twice, once with the default region", []string{"--region", "osc-secnum-fr1"}, []string{"SCALINGO_APP", "api\napi@osc-secnum-fr1"}, []string{"app: target api@osc-secnum-fr1 is given twice"}},
 		{"twenty-one targets", nil, []string{"SCALINGO_APP", numbered(21)}, []string{"app: 21 targets; at most 20 in one run"}},
 		{"a bad name among good ones", nil, []string{"SCALINGO_APP", "api,../etc,worker"}, []string{`app: "../etc" is not an app name`}},

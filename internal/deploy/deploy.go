@@ -205,6 +205,9 @@ func (e *LookupError) Unwrap() []error {
 // deployment, in parallel, each followed to its own end. The results are in the order of
 // p.Targets and filled as far as each target went, also with an error.
 func Deploy(ctx context.Context, p Plan) ([]*Result, error) {
+	if len(p.Targets) == 0 {
+		return nil, errors.New("no target to deploy to")
+	}
 	p.defaults()
 	gitRef := p.Settings.GitRef
 	if gitRef == "" {
@@ -280,7 +283,7 @@ func (p *Plan) defaults() {
 	if p.StreamClock == nil {
 		p.StreamClock = p.Clock
 	}
-	if p.Reporter == nil && len(p.Targets) > 0 {
+	if p.Reporter == nil {
 		p.Reporter = p.Targets[0].Reporter
 	}
 	if p.Timing.PollInterval <= 0 {

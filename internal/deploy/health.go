@@ -47,7 +47,9 @@ func (d *deployer) checkHealth(ctx context.Context) error {
 	start := d.Now()
 	last := ""
 	for try := 1; ; try++ {
-		status, err := d.Client.Probe(ctx, target)
+		// One request may not outlast the check: a hanging app is given what is left.
+		left := d.set.HealthCheckTimeout - d.Now().Sub(start)
+		status, err := d.Client.Probe(ctx, target, left)
 		switch {
 		case ctx.Err() != nil:
 			return context.Cause(ctx)

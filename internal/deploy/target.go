@@ -42,22 +42,13 @@ func (d *deployer) lookup(ctx context.Context, res *Result) error {
 	return nil
 }
 
-// deploy sets the target's variables, uploads the archive to a source of its own,
+// deploy uploads the archive to a source of its own, sets the target's variables,
 // creates one deployment and, unless told not to wait, follows it to its verdict and
 // checks the app answers. res is filled as far as it went.
 func (d *deployer) deploy(ctx context.Context, res *Result) error {
 	// Everything before the wait is bounded too, with room for the upload.
 	prepCtx, cancel := context.WithTimeout(ctx, d.set.Timeout+scalingo.UploadTimeout(d.arc.Size))
 	defer cancel()
-
-	if len(d.set.Env) > 0 {
-		// Before the deployment, which picks them up: Scalingo restarts nothing when
-		// variables change.
-		if err := d.Client.SetVariables(prepCtx, d.App, d.set.Env); err != nil {
-			return fmt.Errorf("set the variables of %s: %w", d.App, err)
-		}
-		d.Reporter.Printf("Set %s on %s.", plural(len(d.set.Env), "variable"), d.App)
-	}
 
 	// The deployments that exist before ours: if the answer to our creation is lost,
 	// the new one among the listed is ours (see create).
@@ -99,11 +90,28 @@ func (d *deployer) deploy(ctx context.Context, res *Result) error {
 	if d.set.HealthCheck == "" {
 		return nil
 	}
-	res.Health = "failed"
-	if err := d.checkHealth(ctx); err != nil {
-		return err
+	err = d.checkHealth(ctx)
+	var he *HealthError
+	switch {
+	case err == nil:
+		res.Health = "ok"
+	case errors.As(err, &he):
+		res.Health = "failed"
 	}
-	res.Health = "ok"
+	return err
+}
+
+// setVariables sets env on the app with one bulk PUT, once the archive is uploaded (a
+// failed upload leaves the app's variables as they were) and before the deployment is
+// created, which picks them up: Scalingo restarts nothing when variables change.
+func (d *deployer) setVariables(ctx context.Context) error {
+	if len(d.set.Env) == 0 {
+		return nil
+	}
+	if err := d.Client.SetVariables(ctx, d.App, d.set.Env); err != nil {
+		return fmt.Errorf("set the variables of %s: %w", d.App, err)
+	}
+	d.Reporter.Printf("Set %s on %s.", plural(len(d.set.Env), "variable"), d.App)
 	return nil
 }
 
@@ -128,12 +136,19 @@ func (d *deployer) create(ctx context.Context, before []scalingo.Deployment) (*s
 	c, r, app, gitRef := d.Client, d.Reporter, d.App, d.gitRef
 	var src *scalingo.Source
 	maybe := false
+	varsSet := false
 	for attempt := 1; ; attempt++ {
 		if src == nil || c.Expired(src) {
 			var err error
 			if src, err = d.upload(ctx); err != nil {
 				return nil, maybe, err
 			}
+		}
+		if !varsSet {
+			if err := d.setVariables(ctx); err != nil {
+				return nil, false, err
+			}
+			varsSet = true
 		}
 		dep, err := c.CreateDeployment(ctx, app, src.DownloadURL, gitRef, d.PostdeployHook)
 		if err == nil {

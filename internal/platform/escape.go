@@ -15,7 +15,8 @@ import (
 //     \f, \xNN, \uNNNN), and a backslash as \\, so that two names never print alike;
 //   - a colon that, past leading whitespace, would start the line is escaped: the GitHub
 //     runner trims all Unicode whitespace (U+3000 too) before looking for "::";
-//   - "##[" (the runner's legacy command form, honoured anywhere in a line) is broken.
+//   - "##[" (the GitHub runner's legacy command form, honoured anywhere in a line) and
+//     "##vso[" (Azure Pipelines' logging commands, honoured anywhere too) are broken.
 //
 // GitLab sections need \r and ESC, which are escaped. The result holds no character for
 // which unicode.IsControl is true.
@@ -112,7 +113,7 @@ func escapeWith(s string, backslash, log bool) string {
 	if strings.HasPrefix(out[start:], ":") {
 		out = out[:start] + `\x3a` + out[start+1:]
 	}
-	return strings.ReplaceAll(out, "##[", `##\x5b`)
+	return strings.NewReplacer("##[", `##\x5b`, "##vso[", `##vso\x5b`).Replace(out)
 }
 
 // safe tells whether s needs no escaping, the common case.
@@ -123,7 +124,7 @@ func safe(s string, backslash bool) bool {
 		}
 	}
 	trimmed := strings.TrimLeftFunc(s, blank)
-	return !strings.HasPrefix(trimmed, ":") && !strings.Contains(s, "##[")
+	return !strings.HasPrefix(trimmed, ":") && !strings.Contains(s, "##[") && !strings.Contains(s, "##vso[")
 }
 
 func blank(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) }

@@ -55,9 +55,6 @@ func TestReporter_EveryCI(t *testing.T) {
 
 			var out bytes.Buffer
 			r := New(kind, &out, env(), fixed)
-			if r.Kind() != kind {
-				t.Errorf("Kind = %q, want %q", r.Kind(), kind)
-			}
 			if r.Annotates() != (want.golden == "github") {
 				t.Errorf("Annotates = %v", r.Annotates())
 			}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/sethvargo/go-githubactions"
 
@@ -137,7 +138,7 @@ func (r *Reporter) writeDotenv(path string, o Outputs, flag int) error {
 			fmt.Fprintf(&b, "%s=%s\n", p.dotenv, v)
 		}
 	}
-	f, err := os.OpenFile(path, flag, 0o644)
+	f, err := openDestination(path, flag)
 	if err != nil {
 		return fmt.Errorf("write outputs: %w", err)
 	}
@@ -225,10 +226,23 @@ func (r *Reporter) CheckDestinations(outputFile string) error {
 	return errors.Join(errs...)
 }
 
+// openDestination opens an output file without following a symlink in its last
+// component: the default output file lies in the checkout, which a pull request writes,
+// and a committed `scalingo-deploy.env -> /some/file` must not make the run overwrite
+// that file. The files a runner names (GITHUB_OUTPUT…) are opened the same way: the runner
+// makes them plain files.
+func openDestination(path string, flag int) (*os.File, error) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW, 0o644)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s is a symbolic link: an output file is never written through one", Escape(path))
+	}
+	return f, err
+}
+
 func checkWritable(path string) error {
 	_, statErr := os.Lstat(path)
 	existed := statErr == nil
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := openDestination(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY)
 	if err != nil {
 		return err
 	}

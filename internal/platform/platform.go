@@ -85,8 +85,12 @@ func (r *Reporter) Annotates() bool { return r.dialect == ci.GitHubCommands }
 
 // Mask registers a secret: on GitHub the runner is told to mask it, and everywhere it is
 // replaced by *** in what this program prints. Call it before anything could print it.
+//
+// A value shorter than MinSecretLen is not masked, on the runner either: an env value
+// such as DEBUG=1 would otherwise turn every "1" of the job's log into ***. This program
+// never prints env values anyway; the mask is a second line of defence.
 func (r *Reporter) Mask(secret string) {
-	if strings.TrimSpace(secret) == "" {
+	if len(strings.TrimSpace(secret)) < MinSecretLen {
 		return
 	}
 	r.mu.Lock()

@@ -28,10 +28,13 @@ func NewRedactor(w io.Writer) *Redactor { return &Redactor{w: w, secrets: &secre
 // either is replaced by both.
 func (r *Redactor) Wrap(w io.Writer) *Redactor { return &Redactor{w: w, secrets: r.secrets} }
 
-// Add registers a secret. Short strings are ignored: replacing "a" everywhere would
-// garble the log and protect nothing.
+// MinSecretLen is the shortest value that is masked: replacing "1" or "true" everywhere
+// would garble the log and protect nothing (such a value is guessed, not leaked).
+const MinSecretLen = 6
+
+// Add registers a secret. Short strings are ignored (MinSecretLen).
 func (r *secrets) Add(secret string) {
-	if len(secret) < 6 {
+	if len(secret) < MinSecretLen {
 		return
 	}
 	r.mu.Lock()

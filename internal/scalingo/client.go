@@ -231,18 +231,6 @@ func (c *Client) Close() {
 	c.ws.CloseIdleConnections()
 }
 
-// SetAPIURL points the client at a region's API once it is known (see Regions).
-func (c *Client) SetAPIURL(raw string) error {
-	u, err := baseURL(raw)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.apiURL = u
-	return nil
-}
-
 // APIURL returns the API base URL in use.
 func (c *Client) APIURL() string {
 	c.mu.Lock()
@@ -323,7 +311,8 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			return err
 		}
 		wait := c.policy.Wait(attempt, err)
-		if dl, ok := ctx.Deadline(); ok && c.clk.Now().Add(wait).After(dl) {
+		// A context's deadline is in real time, whatever the client's clock.
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
 			return fmt.Errorf("gave up after %d attempts (no time left to retry): %w", attempt, err)
 		}
 		c.opts.Logf("%s %s failed (%s); retry %d/%d in %s", cl.method, target.Path, short(err), attempt, c.policy.MaxAttempts-1, wait.Round(time.Millisecond))
@@ -344,6 +333,14 @@ func (c *Client) target(cl call) (*url.URL, error) {
 		u, err := url.Parse(cl.abs)
 		if err != nil || !usable(u) {
 			return nil, fmt.Errorf("the API gave an unusable URL %q", Redact(cl.abs))
+		}
+		// The bearer token goes with it: only to the API that named it, never to a host
+		// an answer chose.
+		c.mu.Lock()
+		api := c.apiURL
+		c.mu.Unlock()
+		if api == nil || u.Scheme != api.Scheme || u.Host != api.Host {
+			return nil, fmt.Errorf("the API gave a URL on another host (%s), where its token is not sent", Redact(u.Scheme+"://"+u.Host))
 		}
 		return u, nil
 	}

@@ -549,3 +549,29 @@ func TestForRegion_SharesTheBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOutput_TokenStaysWithTheAPI: an answer naming links.output on another host (a
+// hostile or broken API) gets no request, so no bearer token, from the client.
+func TestOutput_TokenStaysWithTheAPI(t *testing.T) {
+	t.Parallel()
+	c, mux, clk, teardown := setup(t)
+	defer teardown()
+	handleExchange(t, mux, clk, time.Hour)
+	var stolen atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { stolen.Add(1) }))
+	defer other.Close()
+	mux.HandleFunc("GET /v1/apps/my-app/deployments/d1/output", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "-----> Fetching source code\n")
+	})
+
+	if _, err := c.Output(context.Background(), c.APIURL()+"/v1/apps/my-app/deployments/d1/output"); err != nil {
+		t.Fatalf("the API's own output URL: %v", err)
+	}
+	_, err := c.Output(context.Background(), other.URL+"/v1/apps/my-app/deployments/d1/output")
+	if err == nil || !strings.Contains(err.Error(), "another host") {
+		t.Errorf("an output URL on another host: err = %v, want a refusal", err)
+	}
+	if n := stolen.Load(); n != 0 {
+		t.Errorf("the other host got %d requests", n)
+	}
+}

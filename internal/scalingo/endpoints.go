@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -176,22 +175,6 @@ func (c *Client) Regions(ctx context.Context) ([]Region, error) {
 		return nil, err
 	}
 	return res.Regions, nil
-}
-
-// ResolveRegion points the client at the API of a region that is not built in.
-func (c *Client) ResolveRegion(ctx context.Context, name string) error {
-	regions, err := c.Regions(ctx)
-	if err != nil {
-		return fmt.Errorf("look up region %q: %w", name, err)
-	}
-	var names []string
-	for _, r := range regions {
-		if r.Name == name {
-			return c.SetAPIURL(r.API)
-		}
-		names = append(names, r.Name)
-	}
-	return fmt.Errorf("region %q is not one of this token's regions (%s); set api-url to use another API", name, strings.Join(names, ", "))
 }
 
 // Variable is one environment variable of an app.

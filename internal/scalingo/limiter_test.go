@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -51,6 +52,8 @@ func TestLimiter_SlidingWindow(t *testing.T) {
 		default:
 			if n := int(live.Load()); n > 0 && clk.Waiters() >= n {
 				clk.Advance(time.Second)
+			} else {
+				runtime.Gosched() // let the workers reach the clock
 			}
 			continue
 		}

@@ -14,8 +14,9 @@ const probeTimeout = 10 * time.Second
 // Probe GETs rawURL once, as a health check does: no Authorization (the app is not
 // Scalingo's API), redirects not followed (a 3xx is an answer), not counted in the API's
 // request budget. It returns the HTTP status; the body is read a little and dropped.
-func (c *Client) Probe(ctx context.Context, rawURL string) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+// It waits at most max(1 s, min(10 s, limit)).
+func (c *Client) Probe(ctx context.Context, rawURL string, limit time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, max(time.Second, min(probeTimeout, limit)))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
