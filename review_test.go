@@ -202,7 +202,7 @@ func TestReview_Lifecycle(t *testing.T) {
 			writes = append(writes, r)
 		}
 	}
-	want := []string{"PUT /v1/apps/my-app-pr42/variables", "POST /v1/sources", "POST /v1/apps/my-app-pr42/deployments"}
+	want := []string{"POST /v1/sources", "PUT /v1/apps/my-app-pr42/variables", "POST /v1/apps/my-app-pr42/deployments"}
 	if !slices.Equal(writes, want) {
 		t.Errorf("the second run sent %q, want only %q", writes, want)
 	}
