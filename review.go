@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +39,14 @@ func children(cfg *config.Config, clients map[string]*scalingo.Client, r *platfo
 		out[i] = review.Child{Name: name, Parent: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view}
 	}
 	return out
+}
+
+// capture names the file the archive keeps for a review run: the manifest.
+func capture(cfg *config.Config) string {
+	if cfg.Review.Enabled {
+		return manifest.FileName
+	}
+	return ""
 }
 
 // parseManifest reads the scalingo.json captured from the archive, nil when there is
@@ -176,12 +182,3 @@ func destroyRun(ctx context.Context, cfg *config.Config, getenv func(string) str
 	return out, nil
 }
 
-// capturedTmp is TEMPORARY until archive.Options.Capture lands (h-rev-aux): the tree's
-// scalingo.json.
-func capturedTmp(cfg *config.Config) []byte {
-	data, err := os.ReadFile(filepath.Join(cfg.Path, manifest.FileName))
-	if err != nil {
-		return nil
-	}
-	return data
-}

@@ -169,6 +169,7 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		Skip:            skipOutput(cfg.OutputFile),
 		SourceDateEpoch: cfg.SourceDateEpoch,
 		List:            cfg.List,
+		Capture:         capture(cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build the archive: %w", err)
@@ -177,7 +178,7 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	describe(r, cfg, arc)
 	var man *manifest.Manifest
 	if cfg.Review.Enabled {
-		if man, err = parseManifest(capturedTmp(cfg)); err != nil {
+		if man, err = parseManifest(arc.Captured); err != nil {
 			return nil, err
 		}
 	}

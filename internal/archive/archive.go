@@ -45,6 +45,9 @@ type Options struct {
 	// SourceDateEpoch, when set, clamps every mtime to at most this time.
 	SourceDateEpoch *time.Time
 	List            bool // keep every entry in Result.Entries
+	// Capture names a file at the root of the deployed tree (e.g. "scalingo.json") to
+	// keep in Result.Captured, read while the tree or archive is read anyway.
+	Capture string
 }
 
 // Entry is one file, folder or symlink of the archive.
@@ -74,6 +77,9 @@ type Result struct {
 	Entries          []Entry // every entry but the top folder, in archive order, only when Options.List
 	Repacked         bool    // a prebuilt archive was rewritten into the expected layout
 	Prebuilt         bool    // Options.Path named an archive rather than a folder
+	// Captured is the content of Options.Capture as deployed (at most MaxCapture bytes;
+	// larger is invalid input), or nil when the archive has no such file.
+	Captured []byte
 }
 
 // Close releases File. It is safe to call more than once.
@@ -141,6 +147,9 @@ func Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if opts.MaxSize == 0 {
 		opts.MaxSize = DefaultMaxSize
+	}
+	if err := checkCapture(opts.Capture); err != nil {
+		return nil, err
 	}
 	abs, err := filepath.Abs(opts.Path)
 	if err != nil {

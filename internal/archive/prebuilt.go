@@ -59,7 +59,8 @@ func buildPrebuilt(ctx context.Context, abs string, opts Options) (_ *Result, er
 		_, tr := ca.Extraction.(archives.Tar)
 		isTarGz = gz && tr
 	}
-	entries, rawTar, err := scanArchive(ctx, format, ex, f, opts.MaxSize, isTarGz)
+	capture := &archiveCapture{name: opts.Capture}
+	entries, rawTar, err := scanArchive(ctx, format, ex, f, opts.MaxSize, isTarGz, capture)
 	if err != nil {
 		return nil, scanError(ctx, opts, entries, err)
 	}
@@ -71,8 +72,16 @@ func buildPrebuilt(ctx context.Context, abs string, opts Options) (_ *Result, er
 	}
 
 	top, single := singleTopFolder(entries)
+	captured, err := capture.result(top, single)
+	if err != nil {
+		return nil, err
+	}
 	if isTarGz && single && allClean(entries) {
-		return sendAsIs(ctx, f, abs, entries, top, rawTar, opts)
+		res, err := sendAsIs(ctx, f, abs, entries, top, rawTar, opts)
+		if res != nil {
+			res.Captured = captured
+		}
+		return res, err
 	}
 	items, err := relayout(entries, top, single, opts)
 	if err != nil {
@@ -98,7 +107,7 @@ func buildPrebuilt(ctx context.Context, abs string, opts Options) (_ *Result, er
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{File: out, Prebuilt: true, Repacked: true, Count: len(items), Largest: largest}
+	res := &Result{File: out, Prebuilt: true, Repacked: true, Count: len(items), Largest: largest, Captured: captured}
 	if err := repack(ctx, format, ex, f, opts.MaxSize, out, prefix, entries, items, tarSize, res); err != nil {
 		res.Close()
 		return nil, err
@@ -171,13 +180,13 @@ func openStream(format archives.Format, ex archives.Extractor, f *os.File, max i
 // scanArchive lists the entries of the archive in f. For a tar.gz it also
 // returns the length of the decompressed stream, trailing blocks included:
 // for an archive sent as is, that is the size Scalingo will check.
-func scanArchive(ctx context.Context, format archives.Format, ex archives.Extractor, f *os.File, max int64, drain bool) ([]scanned, int64, error) {
+func scanArchive(ctx context.Context, format archives.Format, ex archives.Extractor, f *os.File, max int64, drain bool, capture *archiveCapture) ([]scanned, int64, error) {
 	ex, r, cr, done, err := openStream(format, ex, f, max)
 	if err != nil {
 		return nil, 0, err
 	}
 	defer done()
-	out, err := scan(ctx, ex, r, max)
+	out, err := scan(ctx, ex, r, max, capture)
 	if err == nil && drain {
 		_, err = io.Copy(io.Discard, r) // trailing blocks and record padding
 	}
@@ -250,7 +259,7 @@ func newScanned(fi archives.FileInfo) (scanned, error) {
 // scan lists the entries, stopping as soon as the file sizes they announce
 // add up to more than max: a header promising 100 GiB is refused before any
 // of it is decompressed.
-func scan(ctx context.Context, ex archives.Extractor, r io.Reader, max int64) ([]scanned, error) {
+func scan(ctx context.Context, ex archives.Extractor, r io.Reader, max int64, capture *archiveCapture) ([]scanned, error) {
 	var out []scanned
 	var announced int64
 	err := ex.Extract(ctx, r, func(ctx context.Context, fi archives.FileInfo) error {
@@ -265,7 +274,7 @@ func scan(ctx context.Context, ex archives.Extractor, r io.Reader, max int64) ([
 		if announced > max || announced < 0 {
 			return &overLimit{n: announced}
 		}
-		return nil
+		return capture.see(s, fi)
 	})
 	return out, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -408,11 +409,24 @@ func writeTree(ctx context.Context, f *os.File, root string, opts Options, pl *t
 		return err
 	}
 	w.visit = func(it *item) error {
+		keep, err := treeCapture(opts.Capture, it)
+		if err != nil {
+			return err
+		}
 		if err := t.writeHeader(it.header(topFolder)); err != nil {
 			return err
 		}
+		var tee *captureTee
+		if keep {
+			tee = &captureTee{}
+		}
 		if it.mode.IsRegular() && it.size > 0 {
-			return copyFromDisk(ctx, t, root, it)
+			if err := copyFromDisk(ctx, t, root, it, tee); err != nil {
+				return err
+			}
+		}
+		if keep {
+			res.Captured = append([]byte{}, tee.buf.Bytes()...)
 		}
 		return nil
 	}
@@ -431,14 +445,19 @@ func writeTree(ctx context.Context, f *os.File, root string, opts Options, pl *t
 	return nil
 }
 
-func copyFromDisk(ctx context.Context, t *tarGz, root string, it *item) error {
+// copyFromDisk writes one file's content; tee, when set, keeps a copy of it.
+func copyFromDisk(ctx context.Context, t *tarGz, root string, it *item, tee *captureTee) error {
 	path := filepath.Join(root, filepath.FromSlash(it.name))
 	fh, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", it.name, err)
 	}
 	defer fh.Close()
-	if err := t.copyFile(ctx, it.name, fh, it.size); err != nil {
+	var r io.Reader = fh
+	if tee != nil {
+		r = io.TeeReader(fh, &tee.buf)
+	}
+	if err := t.copyFile(ctx, it.name, r, it.size); err != nil {
 		return err
 	}
 	// A file that grew would be cut short silently; say so instead.

@@ -106,7 +106,8 @@ type Config struct {
 	// absolute http(s) URL, asked after a successful deployment for HealthCheckTimeout.
 	HealthCheck        string
 	HealthCheckTimeout time.Duration
-	Review             Review // TEMPORARY (h-rev-aux)
+	// Review holds the review-app inputs (review.go).
+	Review Review
 
 	// Warnings are facts worth a warning that did not stop the load, such as a git
 	// repository whose HEAD could not be read. They never quote the repository's content.
@@ -293,11 +294,6 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		}
 	}
 
-	if c.Review, err = reviewTmp(found, getenv); err != nil { // TEMPORARY (h-rev-aux)
-		problems = append(problems, &InputError{Input: "review-app", Msg: err.Error()})
-	} else if err := c.checkReviewTmp(); err != nil {
-		problems = append(problems, err)
-	}
 	if len(problems) > 0 {
 		// A value echoed in a message could be a secret (the token, an env value) pasted
 		// into another input. Short values would blank out ordinary words, so they are left.

@@ -70,6 +70,12 @@ var inputs = []input{
 			c.HealthCheckTimeout, err = parseDuration(v, 2*time.Minute)
 			return err
 		}},
+	{name: "review-app", kind: boolean, help: "deploy to a review app of each app (its child <app>-pr<N>, N the pull/merge request) instead of the app itself (default false)", parse: parseReviewApp, check: checkReviewApp},
+	{name: "review-app-name", help: "with review-app, the review app's name (default <app>-pr<N>); one parent only", parse: parseReviewName, check: checkReviewName},
+	{name: "copy-env", help: "with review-app, the parent's variables copied to a new review app, comma- or newline-separated; PREFIX* matches by prefix (default none)", parse: parseCopyEnv, check: checkCopyEnv},
+	{name: "addons", help: "with review-app, addons provisioned on a new review app: provider:plan items, comma- or newline-separated (default: scalingo.json's, else none)", parse: parseAddons, check: checkAddons},
+	{name: "destroy", kind: boolean, help: "with review-app, delete the review app instead of deploying (default false; true on a GitHub pull_request closed event)", parse: parseDestroy, check: checkDestroy},
+	{name: "allow-forks", kind: boolean, help: "with review-app, deploy pull requests from forks too (default false: refused)", parse: parseAllowForks, check: checkAllowForks},
 }
 
 var (

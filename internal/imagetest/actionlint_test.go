@@ -9,7 +9,8 @@ import (
 	"testing"
 )
 
-// TestActionlint lints the repository's workflows and the GitHub workflow in docs/github.md.
+// TestActionlint lints the repository's workflows and the GitHub workflows in docs/github.md and
+// docs/review-apps.md.
 // actionlint v1.7.12 is what .ci/container-setup.sh installs.
 func TestActionlint(t *testing.T) {
 	t.Parallel()
@@ -24,25 +25,27 @@ func TestActionlint(t *testing.T) {
 		t.Fatalf("want ci.yml and release.yml in .github/workflows, found %q", workflows)
 	}
 
-	// The documented workflow, as a user would paste it.
-	doc, err := os.ReadFile(filepath.Join(root, "docs", "github.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := yamlBlocks(string(doc))
-	if len(blocks) == 0 {
-		t.Fatal("docs/github.md has no ```yaml block")
-	}
+	// The documented workflows, as a user would paste them.
 	dir := t.TempDir()
-	for i, b := range blocks {
-		if !strings.Contains(b, "jobs:") {
-			continue // a fragment, not a workflow
-		}
-		p := filepath.Join(dir, "docs-github-"+string(rune('a'+i))+".yml")
-		if err := os.WriteFile(p, []byte(b), 0o644); err != nil {
+	for _, name := range []string{"github", "review-apps"} {
+		doc, err := os.ReadFile(filepath.Join(root, "docs", name+".md"))
+		if err != nil {
 			t.Fatal(err)
 		}
-		workflows = append(workflows, p)
+		blocks := yamlBlocks(string(doc))
+		if len(blocks) == 0 {
+			t.Fatalf("docs/%s.md has no ```yaml block", name)
+		}
+		for i, b := range blocks {
+			if !strings.Contains(b, "jobs:") || !strings.Contains(b, "runs-on:") {
+				continue // a fragment, or another CI's pipeline
+			}
+			p := filepath.Join(dir, "docs-"+name+"-"+string(rune('a'+i))+".yml")
+			if err := os.WriteFile(p, []byte(b), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			workflows = append(workflows, p)
+		}
 	}
 
 	tests := []struct {

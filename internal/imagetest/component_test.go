@@ -22,9 +22,13 @@ import (
 // componentOnly are the GitLab component's inputs that shape the job rather than being tool inputs.
 var componentOnly = []string{"job-name", "stage", "image", "environment"}
 
-// notComponentInputs are tool inputs the component leaves out on purpose: a secret written as an
-// input would sit in the pipeline file; it comes from a masked CI/CD variable instead.
+// notComponentInputs are tool inputs the components leave out on purpose: a secret written as an
+// input would sit in the pipeline file; it comes from a masked CI/CD variable instead. (env is an
+// input: its lines name variables, and secret values are referenced, `SENTRY_DSN=$SENTRY_DSN`.)
 var notComponentInputs = []string{"api-token"}
+
+// reviewInputs belong to the review-app component (templates/review-app.yml), not to deploy.yml.
+var reviewInputs = []string{"review-app", "review-app-name", "copy-env", "addons", "destroy", "allow-forks"}
 
 type componentInput struct {
 	Description string `yaml:"description"`
@@ -45,23 +49,32 @@ type gitlabJob struct {
 		} `yaml:"reports"`
 	} `yaml:"artifacts"`
 	Environment *struct {
-		Name string `yaml:"name"`
-		URL  string `yaml:"url"`
+		Name       string `yaml:"name"`
+		URL        string `yaml:"url"`
+		OnStop     string `yaml:"on_stop"`
+		Action     string `yaml:"action"`
+		AutoStopIn string `yaml:"auto_stop_in"`
 	} `yaml:"environment"`
-	Rules []struct {
-		If string `yaml:"if"`
+	ResourceGroup string `yaml:"resource_group"`
+	AllowFailure  bool   `yaml:"allow_failure"`
+	Rules         []struct {
+		If   string `yaml:"if"`
+		When string `yaml:"when"`
 	} `yaml:"rules"`
 }
 
-// component is templates/deploy.yml: the spec header and the jobs, as written.
+// component is a file of templates/: the spec header and the jobs, as written.
 type component struct {
 	inputs map[string]componentInput
 	body   string // the second YAML document, before interpolation
 }
 
-func readComponent(t *testing.T) component {
+// readComponent reads templates/deploy.yml.
+func readComponent(t *testing.T) component { return readComponentFile(t, "deploy.yml") }
+
+func readComponentFile(t *testing.T, file string) component {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(t), "templates", "deploy.yml"))
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "templates", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,18 +87,18 @@ func readComponent(t *testing.T) component {
 		} `yaml:"spec"`
 	}
 	if err := dec.Decode(&header); err != nil {
-		t.Fatalf("templates/deploy.yml header: %v", err)
+		t.Fatalf("templates/%s header: %v", file, err)
 	}
 	var jobs map[string]any
 	if err := dec.Decode(&jobs); err != nil {
-		t.Fatalf("templates/deploy.yml jobs document: %v", err)
+		t.Fatalf("templates/%s jobs document: %v", file, err)
 	}
 	if err := dec.Decode(new(any)); !errors.Is(err, io.EOF) {
-		t.Fatalf("templates/deploy.yml: want exactly two YAML documents (%v)", err)
+		t.Fatalf("templates/%s: want exactly two YAML documents (%v)", file, err)
 	}
 	_, body, ok := bytes.Cut(data, []byte("\n---\n"))
 	if !ok || len(header.Spec.Inputs) == 0 {
-		t.Fatal("templates/deploy.yml: want a spec: inputs: header, then ---, then the jobs")
+		t.Fatalf("templates/%s: want a spec: inputs: header, then ---, then the jobs", file)
 	}
 	return component{inputs: header.Spec.Inputs, body: string(body)}
 }
@@ -154,31 +167,51 @@ func (c component) interpolate(given map[string]string) (map[string]gitlabJob, e
 	return jobs, nil
 }
 
-// ruleVar matches the only rule forms the component uses: a job variable compared with "".
-var ruleVar = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*) (==|!=) ""$`)
+// ruleVar matches the only rule forms the components use: a variable compared with a string.
+var ruleVar = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*) (==|!=) "([^"]*)"$`)
 
 // runs evaluates a job's rules against its own variables, as GitLab does when nothing else
 // defines them: the job runs when its first rule matches.
 func (j gitlabJob) runs(t *testing.T) bool {
 	t.Helper()
+	return j.when(t, nil) != "never"
+}
+
+// when evaluates a job's rules against its variables and the pipeline's predefined ones (ci):
+// the first rule that matches gives the job's when (on_success unless it says), none gives never.
+func (j gitlabJob) when(t *testing.T, ci map[string]string) string {
+	t.Helper()
 	if len(j.Rules) == 0 {
-		return true
+		return "on_success"
 	}
 	for _, r := range j.Rules {
 		m := ruleVar.FindStringSubmatch(r.If)
 		if m == nil {
-			t.Fatalf("rule %q: this test knows `$VAR == \"\"` and `$VAR != \"\"` only", r.If)
+			t.Fatalf("rule %q: this test knows `$VAR == \"…\"` and `$VAR != \"…\"` only", r.If)
 		}
-		if (j.Variables[m[1]] == "") == (m[2] == "==") {
-			return true
+		if (j.lookup(ci, m[1]) == m[3]) == (m[2] == "==") {
+			if r.When == "" {
+				return "on_success"
+			}
+			return r.When
 		}
 	}
-	return false
+	return "never"
+}
+
+// lookup reads a variable as a job sees it: its own variables, else the pipeline's.
+func (j gitlabJob) lookup(ci map[string]string, name string) string {
+	if v, ok := j.Variables[name]; ok {
+		return v
+	}
+	return ci[name]
 }
 
 // expand replaces $NAME and ${NAME} with the job's variables, as GitLab expands an environment name.
-func (j gitlabJob) expand(s string) string {
-	return os.Expand(s, func(name string) string { return j.Variables[name] })
+func (j gitlabJob) expand(s string) string { return j.expandWith(nil, s) }
+
+func (j gitlabJob) expandWith(ci map[string]string, s string) string {
+	return os.Expand(s, func(name string) string { return j.lookup(ci, name) })
 }
 
 // toolInputs are the tool's inputs, read from its --help text.
@@ -229,7 +262,7 @@ func TestComponent(t *testing.T) {
 		}
 		sort.Strings(names)
 		for _, name := range tool {
-			if !slices.Contains(names, name) && !slices.Contains(notComponentInputs, name) {
+			if !slices.Contains(names, name) && !slices.Contains(notComponentInputs, name) && !slices.Contains(reviewInputs, name) {
 				t.Errorf("tool input %s is missing from templates/deploy.yml (declared: %v)", name, names)
 			}
 		}
@@ -301,15 +334,7 @@ func TestComponent(t *testing.T) {
 	// value, and job variables must be strings: such inputs may only be part of a longer string.
 	t.Run("typed inputs are not whole values", func(t *testing.T) {
 		t.Parallel()
-		for name, in := range c.inputs {
-			if in.Type == "" || in.Type == "string" {
-				continue
-			}
-			whole := regexp.MustCompile(`(?m)(:|^\s*-)\s*["']?\$\[\[\s*inputs\.` + regexp.QuoteMeta(name) + `\s*\]\]["']?\s*(#.*)?$`)
-			if m := whole.FindString(c.body); m != "" {
-				t.Errorf("the %s input %s is a whole YAML value: %q", in.Type, name, m)
-			}
-		}
+		checkTypedInputs(t, c)
 	})
 
 	tests := []struct {
@@ -367,6 +392,22 @@ func TestComponent(t *testing.T) {
 				t.Errorf("environment = %+v, want name %s, url $SCALINGO_APP_URL", j.Environment, tt.env)
 			}
 		})
+	}
+}
+
+// checkTypedInputs: GitLab inserts a typed input (boolean, number) with its type when it is a
+// whole YAML value, and job variables must be strings: such inputs may only be part of a longer
+// string.
+func checkTypedInputs(t *testing.T, c component) {
+	t.Helper()
+	for name, in := range c.inputs {
+		if in.Type == "" || in.Type == "string" {
+			continue
+		}
+		whole := regexp.MustCompile(`(?m)(:|^\s*-)\s*["']?\$\[\[\s*inputs\.` + regexp.QuoteMeta(name) + `\s*\]\]["']?\s*(#.*)?$`)
+		if m := whole.FindString(c.body); m != "" {
+			t.Errorf("the %s input %s is a whole YAML value: %q", in.Type, name, m)
+		}
 	}
 }
 

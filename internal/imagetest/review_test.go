@@ -1,0 +1,321 @@
+package imagetest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
+)
+
+// reviewDocBlock returns the one ```yaml block of docs/review-apps.md holding marker: the
+// container tests run the pipelines the docs show, not copies of them.
+func reviewDocBlock(t *testing.T, marker string) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "review-apps.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, b := range yamlBlocks(string(doc)) {
+		if strings.Contains(b, marker) {
+			found = append(found, b)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("docs/review-apps.md: want one ```yaml block with %q, found %d", marker, len(found))
+	}
+	return found[0]
+}
+
+// replaceN replaces old by new, which must occur exactly n times: an edit of the docs that the
+// test no longer matches fails here rather than testing something else.
+func replaceN(t *testing.T, s, old, new string, n int) string {
+	t.Helper()
+	if got := strings.Count(s, old); got != n {
+		t.Fatalf("want %q %d times in the documented pipeline, found %d:\n%s", old, n, got, s)
+	}
+	return strings.ReplaceAll(s, old, new)
+}
+
+// checkReviewDeployed checks that the child app exists, belongs to the parent, got one
+// successful deployment of the workspace, and that the parent was left alone.
+func checkReviewDeployed(t *testing.T, srv *fakescalingo.Server, child, log string) fakescalingo.App {
+	t.Helper()
+	a, ok := srv.App(child)
+	if !ok {
+		t.Fatalf("the review app %s does not exist\n%s", child, log)
+	}
+	if a.Parent != appName {
+		t.Errorf("review app %s has parent %q, want %s", child, a.Parent, appName)
+	}
+	deps := srv.Deployments(child)
+	if len(deps) != 1 || deps[0].Status != "success" {
+		t.Fatalf("review app deployments = %+v, want one success\n%s", deps, log)
+	}
+	if d := deps[0]; d.Archive == nil || !slices.ContainsFunc(d.Archive.Names(), func(n string) bool { return strings.HasSuffix(n, "/index.php") }) {
+		t.Errorf("the review app's archive lacks the workspace: %+v", d.Archive)
+	}
+	if n := len(srv.Deployments(appName)); n != 0 {
+		t.Errorf("the parent got %d deployments, want none", n)
+	}
+	if strings.Contains(log, srv.APIToken) {
+		t.Errorf("the API token appears in the output:\n%s", log)
+	}
+	return a
+}
+
+// checkReviewDestroyed checks that the child is gone, deleted once, and the parent is still there.
+func checkReviewDestroyed(t *testing.T, srv *fakescalingo.Server, child, log string) {
+	t.Helper()
+	if _, ok := srv.App(child); ok {
+		t.Errorf("the review app %s still exists\n%s", child, log)
+	}
+	if del := srv.Deleted(); !slices.Equal(del, []string{child}) {
+		t.Errorf("deleted apps = %v, want [%s]", del, child)
+	}
+	if _, ok := srv.App(appName); !ok {
+		t.Errorf("the parent %s is gone", appName)
+	}
+}
+
+var actReviewReport = regexp.MustCompile(`review app (\S+) (?:at|is) (\S+)`)
+
+// TestReviewAppAct runs the GitHub workflow of docs/review-apps.md under act, as TestGitHubAct
+// runs the deploy: a pull_request opened event creates and deploys the review app, then a closed
+// event deletes it.
+func TestReviewAppAct(t *testing.T) {
+	t.Parallel()
+	img := image(t)
+	actBin := tool(t, "act")
+	sock := dockerSocket(t)
+	srv := startFake(t)
+	root := repoRoot(t)
+	const child = appName + "-pr42" // the number in testdata/events/github-pull_request-*.json
+
+	ws := newWorkspace(t)
+	if err := os.RemoveAll(filepath.Join(ws, ".git")); err != nil {
+		t.Fatal(err)
+	}
+	action, err := os.ReadFile(filepath.Join(root, "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, ws, "action.yml", string(action))
+	pin := exec.Command("sh", filepath.Join(root, ".github", "pin-action-image.sh"), "docker://"+img, "action.yml")
+	pin.Dir = ws
+	if out, err := pin.CombinedOutput(); err != nil {
+		t.Fatalf("pin-action-image.sh: %v\n%s", err, out)
+	}
+	// The documented workflow, with this repository's action and the fake's URLs.
+	wf := reviewDocBlock(t, "runs-on:")
+	wf = replaceN(t, wf, "uses: scalingo-deploy/scalingo-deploy@v1", "uses: ./", 2)
+	wf = replaceN(t, wf, "          app: my-app\n",
+		fmt.Sprintf("          app: %s\n          api-url: %s\n          auth-url: %s\n", appName, srv.APIURL, srv.AuthURL), 2)
+	writeFile(t, ws, ".github/workflows/review-app.yml", wf)
+
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com", "-c", "init.defaultBranch=main"}, args...)...)
+		cmd.Dir = ws
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-q", "-m", "app")
+	// github.repository comes from the remote: acme/web, the base (and head) of the events.
+	git("remote", "add", "origin", "https://github.com/acme/web.git")
+
+	home := t.TempDir()
+	writeFile(t, home, ".actrc", "")
+	act := func(t *testing.T, eventFile string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, actBin, "pull_request",
+			"--eventpath", filepath.Join(root, "testdata", "events", eventFile),
+			"--workflows", ".github/workflows/review-app.yml",
+			"--platform", "ubuntu-latest="+baseImage,
+			"--pull=false", "--no-cache-server",
+			"--secret", "SCALINGO_API_TOKEN="+srv.APIToken)
+		cmd.Dir = ws
+		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
+			"DOCKER_HOST=unix://"+sock)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("act: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+
+	// Opened: the deploy job runs, the destroy job is skipped.
+	out := act(t, "github-pull_request-opened.json")
+	a := checkReviewDeployed(t, srv, child, out)
+	m := actReviewReport.FindStringSubmatch(out)
+	if m == nil || m[1] != child || m[2] != a.URL {
+		t.Errorf("the report step printed %q, want review app %s at %s\n%s", m, child, a.URL, out)
+	}
+	if len(srv.Deleted()) != 0 {
+		t.Fatalf("opened deleted %v", srv.Deleted())
+	}
+
+	// Closed: the destroy job deletes the review app, without an archive.
+	uploads := len(srv.Deployments(child))
+	out = act(t, "github-pull_request-closed.json")
+	checkReviewDestroyed(t, srv, child, out)
+	if m := actReviewReport.FindStringSubmatch(out); m == nil || m[1] != child || m[2] != "destroyed" {
+		t.Errorf("the report step printed %q, want review app %s is destroyed\n%s", m, child, out)
+	}
+	if uploads != 1 {
+		t.Errorf("deployments before closing: %d", uploads)
+	}
+}
+
+// gitlabJobs reads the documented GitLab pipeline's jobs.
+func gitlabJobs(t *testing.T, pipeline string) map[string]gitlabJob {
+	t.Helper()
+	var all map[string]yaml.Node
+	if err := yaml.Unmarshal([]byte(pipeline), &all); err != nil {
+		t.Fatal(err)
+	}
+	jobs := map[string]gitlabJob{}
+	for name, node := range all {
+		if name == "stages" {
+			continue
+		}
+		var j gitlabJob
+		if err := node.Decode(&j); err != nil {
+			t.Fatalf("job %s: %v", name, err)
+		}
+		jobs[name] = j
+	}
+	return jobs
+}
+
+// TestReviewAppGitLab runs the review and stop jobs of docs/review-apps.md (and of the
+// component) as GitLab's Docker executor does, in a merge request pipeline: the review job
+// creates and deploys the review app and reports its URL for the environment; the stop job,
+// with nothing checked out (GIT_STRATEGY: none), deletes it; a second stop finds nothing to
+// delete and succeeds.
+func TestReviewAppGitLab(t *testing.T) {
+	t.Parallel()
+	img := image(t)
+	const projectDir = "/builds/acme/web"
+
+	docs := gitlabJobs(t, reviewDocBlock(t, "stop-review:"))
+	comp, err := readComponentFile(t, "review-app.yml").interpolate(map[string]string{"app": appName, "image": img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name         string
+		review, stop gitlabJob
+	}{
+		{"docs", docs["review"], docs["stop-review"]},
+		{"component", comp["scalingo-review"], comp["scalingo-review:stop"]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startFake(t)
+			const iid, child = "17", appName + "-pr17"
+			ci := map[string]string{
+				"CI": "true", "GITLAB_CI": "true", "CI_PROJECT_DIR": projectDir,
+				"CI_COMMIT_SHA": commitID, "CI_COMMIT_REF_NAME": "feature", "CI_JOB_ID": "42",
+				"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": iid,
+				"CI_MERGE_REQUEST_PROJECT_ID": "1001", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "1001",
+				// Project CI/CD variables: the masked token, and the fake's URLs.
+				"SCALINGO_API_TOKEN": srv.APIToken, "SCALINGO_API_URL": srv.APIURL, "SCALINGO_AUTH_URL": srv.AuthURL,
+			}
+			run := func(t *testing.T, job gitlabJob, ws string) (string, int) {
+				t.Helper()
+				if w := job.when(t, ci); w == "never" {
+					t.Fatalf("the job does not run in a merge request pipeline")
+				}
+				args := []string{"--volume", ws + ":" + projectDir, "--workdir", projectDir}
+				env := map[string]string{}
+				for k, v := range job.Variables {
+					env[k] = job.expandWith(ci, v)
+				}
+				for k, v := range ci {
+					env[k] = v // project variables win over the job's, as on GitLab
+				}
+				env["CI_ENVIRONMENT_NAME"] = job.expandWith(ci, job.Environment.Name)
+				for k, v := range env {
+					args = append(args, "--env", k+"="+v)
+				}
+				script := "set -e\n" + strings.Join(job.Script, "\n") + "\n"
+				img := job.Image
+				if tc.name == "docs" {
+					img = imageFor(t, job.Image, image(t)) // the docs name the released image
+				}
+				return podmanRun(t, script, append(args, img, "sh", "-c", gitlabDetectShell)...)
+			}
+
+			// The review job: create, configure, deploy; the dotenv report gives the URL.
+			ws := newWorkspace(t)
+			if err := os.MkdirAll(filepath.Join(ws, filepath.Dir(tc.review.Artifacts.Reports.Dotenv)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			out, code := run(t, tc.review, ws)
+			if code != 0 {
+				t.Fatalf("review job exited %d\n%s", code, out)
+			}
+			a := checkReviewDeployed(t, srv, child, out)
+			report := readDotenv(t, filepath.Join(ws, tc.review.Artifacts.Reports.Dotenv))
+			if report["SCALINGO_APP"] != child || report["SCALINGO_APP_URL"] != a.URL {
+				t.Errorf("dotenv report %v, want SCALINGO_APP=%s and SCALINGO_APP_URL=%s", report, child, a.URL)
+			}
+			envURL := os.Expand(tc.review.Environment.URL, func(k string) string { return report[k] })
+			if envURL != a.URL {
+				t.Errorf("environment url %q expands to %q, want %s", tc.review.Environment.URL, envURL, a.URL)
+			}
+
+			// The stop job: GIT_STRATEGY none, so nothing is checked out.
+			if tc.stop.Variables["GIT_STRATEGY"] != "none" {
+				t.Fatalf("the stop job clones: %v", tc.stop.Variables)
+			}
+			empty := t.TempDir()
+			if err := os.Chmod(empty, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			out, code = run(t, tc.stop, empty)
+			if code != 0 {
+				t.Fatalf("stop job exited %d\n%s", code, out)
+			}
+			checkReviewDestroyed(t, srv, child, out)
+			if r := readDotenv(t, filepath.Join(empty, tc.stop.Artifacts.Reports.Dotenv)); r["SCALINGO_APP"] != child {
+				t.Errorf("stop job's dotenv report %v, want SCALINGO_APP=%s", r, child)
+			}
+
+			// Stopping again (GitLab retries, or auto_stop_in after a manual stop) deletes nothing.
+			out, code = run(t, tc.stop, t.TempDir())
+			if code != 0 {
+				t.Fatalf("second stop exited %d, want 0 (nothing to delete)\n%s", code, out)
+			}
+			if del := srv.Deleted(); len(del) != 1 {
+				t.Errorf("deleted apps after a second stop: %v", del)
+			}
+		})
+	}
+}
+
+// imageFor checks that the documented job names the released image, and returns the image
+// built for these tests to run in its place.
+func imageFor(t *testing.T, documented, built string) string {
+	t.Helper()
+	if !strings.HasPrefix(documented, "ghcr.io/scalingo-deploy/scalingo-deploy:") {
+		t.Fatalf("the documented job runs %q, want the released image", documented)
+	}
+	return built
+}
