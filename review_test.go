@@ -337,8 +337,7 @@ func TestReview_Destroy(t *testing.T) {
 				e["SCALINGO_API_TOKEN"] = tt.token
 			}
 			// No archive is built: the path may be absent.
-			e["CI_PROJECT_DIR"] = filepath.Join(t.TempDir(), "gone")
-			os.MkdirAll(e["CI_PROJECT_DIR"], 0o755)
+			e["SCALINGO_PATH"] = "not-checked-out"
 			res := w.run(t, context.Background(), e)
 			if res.code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.code, res.stdout, res.stderr)
@@ -356,7 +355,7 @@ func TestReview_Destroy(t *testing.T) {
 				}
 			}
 			if tt.status != "" {
-				got := readDotenv(t, filepath.Join(e["CI_PROJECT_DIR"], "scalingo-deploy.env"))
+				got := readDotenv(t, filepath.Join(w.ws, "scalingo-deploy.env"))
 				if got["SCALINGO_APP_NAME"] != "my-app-pr42" || got["SCALINGO_DEPLOYMENT_STATUS"] != tt.status {
 					t.Errorf("outputs %v, want app my-app-pr42 and status %s", got, tt.status)
 				}
