@@ -74,7 +74,7 @@ func reviewSetup(cfg *config.Config, man *manifest.Manifest, h hooks) (review.Se
 	}
 	if len(cfg.Review.Addons) == 0 && man.AddonsSet {
 		for _, a := range man.Addons {
-			s.Addons = append(s.Addons, review.Addon{Provider: a.Provider, Plan: a.Plan})
+			s.Addons = append(s.Addons, review.Addon{Provider: a.Provider, Plan: a.Plan, Version: a.Version})
 		}
 	}
 	s.FirstDeploy = man.FirstDeploy

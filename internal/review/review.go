@@ -28,8 +28,9 @@ type Child struct {
 	Reporter             *platform.Reporter
 }
 
-// Addon is one addon to provision on a new review app.
-type Addon struct{ Provider, Plan string }
+// Addon is one addon to provision on a new review app; Version, when set, is the
+// provider's version option.
+type Addon struct{ Provider, Plan, Version string }
 
 func (a Addon) String() string { return a.Provider + ":" + a.Plan }
 
@@ -190,7 +191,7 @@ func configure(ctx context.Context, c Child, s Setup, url string, plans []string
 		c.Reporter.Printf("Set %d variables on %s.", len(vars), c.Name)
 	}
 	for i, a := range s.Addons {
-		if _, err := c.Client.ProvisionAddon(ctx, c.Name, a.Provider, plans[i]); err != nil {
+		if _, err := c.Client.ProvisionAddon(ctx, c.Name, a.Provider, plans[i], a.Version); err != nil {
 			return fmt.Errorf("provision addon %s on review app %s: %w", a, c.Name, err)
 		}
 		c.Reporter.Printf("Provisioning addon %s on %s.", a, c.Name)

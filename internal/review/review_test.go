@@ -119,7 +119,7 @@ func TestEnsure_CreatesAndConfiguresOnce(t *testing.T) {
 			return []Value{{Name: "FEATURE", Value: "review"}, {Name: "SECRET_KEY_BASE", Value: "0123456789abcdef0123456789abcdef", Secret: true},
 				{Name: "BASE_URL", Value: url}}, nil
 		},
-		Addons:      []Addon{{"postgresql", "postgresql-starter-512"}},
+		Addons:      []Addon{{Provider: "postgresql", Plan: "postgresql-starter-512", Version: "14"}},
 		FirstDeploy: "bundle exec rake db:seed",
 		Formation:   []scalingo.Container{{Name: "web", Amount: 2, Size: "S"}},
 		Clock:       r.clock,
@@ -217,14 +217,14 @@ func TestEnsure_Refusals(t *testing.T) {
 				t.Errorf("err = %v", err)
 			}
 		}},
-		{name: "an unknown plan leaves nothing behind", addons: []Addon{{"postgresql", "postgresql-huge"}}, check: func(t *testing.T, err error) {
+		{name: "an unknown plan leaves nothing behind", addons: []Addon{{Provider: "postgresql", Plan: "postgresql-huge"}}, check: func(t *testing.T, err error) {
 			if err == nil || !strings.Contains(err.Error(), `no plan "postgresql-huge"`) || !strings.Contains(err.Error(), "postgresql-starter-512") {
 				t.Errorf("err = %v", err)
 			}
 		}},
 		{name: "addons never running", setup: func(f *fakescalingo.Server) {
 			f.PlanApp("parent-app-pr7", fakescalingo.Scenario{AddonPolls: 1 << 20})
-		}, addons: []Addon{{"redis", "redis-sandbox"}}, check: func(t *testing.T, err error) {
+		}, addons: []Addon{{Provider: "redis", Plan: "redis-sandbox"}}, check: func(t *testing.T, err error) {
 			if err == nil || !strings.Contains(err.Error(), "still not running after 1m0s: redis (provisioning)") {
 				t.Errorf("err = %v", err)
 			}

@@ -95,13 +95,18 @@ type Addon struct {
 }
 
 // ProvisionAddon adds an addon of provider with the plan planID (an id, not a name) to
-// app. It is sent once but for a 429: a lost answer may still have provisioned it.
-func (c *Client) ProvisionAddon(ctx context.Context, app, provider, planID string) (*Addon, error) {
+// app; a non-empty version is sent as options.version. It is sent once but for a 429: a
+// lost answer may still have provisioned it.
+func (c *Client) ProvisionAddon(ctx context.Context, app, provider, planID, version string) (*Addon, error) {
 	var res struct {
 		Addon *Addon `json:"addon"`
 	}
+	params := map[string]any{"addon_provider_id": provider, "plan_id": planID}
+	if version != "" {
+		params["options"] = map[string]string{"version": version}
+	}
 	cl := call{method: http.MethodPost, path: appPath(app) + "/addons",
-		body: map[string]any{"addon": map[string]string{"addon_provider_id": provider, "plan_id": planID}}, retryRefused: true}
+		body: map[string]any{"addon": params}, retryRefused: true}
 	if err := c.do(ctx, cl, &res); err != nil {
 		return nil, err
 	}

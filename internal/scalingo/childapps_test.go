@@ -92,7 +92,7 @@ func TestReviewEndpoints_WireFormat(t *testing.T) {
 		{name: "provision an addon", pattern: "POST /v1/apps/parent-app-pr7/addons", status: 201,
 			answer: `{"addon":{"id":"ad-1","status":"provisioning","plan":{"id":"p2","name":"postgresql-starter-512"},"addon_provider":{"id":"postgresql"}},"message":"…","variables":["SCALINGO_POSTGRESQL_URL"]}`,
 			call: func(c *Client) (any, error) {
-				a, err := c.ProvisionAddon(context.Background(), "parent-app-pr7", "postgresql", "p2")
+				a, err := c.ProvisionAddon(context.Background(), "parent-app-pr7", "postgresql", "p2", "")
 				if err != nil {
 					return nil, err
 				}
@@ -100,6 +100,17 @@ func TestReviewEndpoints_WireFormat(t *testing.T) {
 			},
 			wantReq: recorded{method: "POST", path: "/v1/apps/parent-app-pr7/addons", body: `{"addon":{"addon_provider_id":"postgresql","plan_id":"p2"}}`},
 			want:    "ad-1 provisioning postgresql postgresql-starter-512"},
+		{name: "provision an addon of a given version", pattern: "POST /v1/apps/parent-app-pr7/addons", status: 201,
+			answer: `{"addon":{"id":"ad-1","status":"provisioning"}}`,
+			call: func(c *Client) (any, error) {
+				a, err := c.ProvisionAddon(context.Background(), "parent-app-pr7", "postgresql", "p2", "14")
+				if err != nil {
+					return nil, err
+				}
+				return a.ID, nil
+			},
+			wantReq: recorded{method: "POST", path: "/v1/apps/parent-app-pr7/addons", body: `{"addon":{"addon_provider_id":"postgresql","plan_id":"p2","options":{"version":"14"}}}`},
+			want:    "ad-1"},
 		{name: "addons", pattern: "GET /v1/apps/parent-app-pr7/addons", status: 200,
 			answer: `{"addons":[{"id":"ad-1","status":"running","addon_provider":{"id":"redis"}}]}`,
 			call: func(c *Client) (any, error) {
