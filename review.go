@@ -181,4 +181,3 @@ func destroyRun(ctx context.Context, cfg *config.Config, getenv func(string) str
 	}
 	return out, nil
 }
-
