@@ -225,7 +225,8 @@ func TestEnsure_Refusals(t *testing.T) {
 		{name: "addons never running", setup: func(f *fakescalingo.Server) {
 			f.PlanApp("parent-app-pr7", fakescalingo.Scenario{AddonPolls: 1 << 20})
 		}, addons: []Addon{{Provider: "redis", Plan: "redis-sandbox"}}, check: func(t *testing.T, err error) {
-			if err == nil || !strings.Contains(err.Error(), "still not running after 1m0s: redis (provisioning)") {
+			if err == nil || !strings.Contains(err.Error(), "still not running after 1m0s: redis (provisioning)") ||
+				!strings.Contains(err.Error(), "created but is not fully configured: delete it (destroy: true) and run again") {
 				t.Errorf("err = %v", err)
 			}
 		}, created: true},
