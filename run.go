@@ -12,7 +12,9 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/manifest"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/review"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
 )
 
@@ -109,6 +111,17 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}
 
+	if cfg.Review.Enabled {
+		// Before any request: a fork's code would run with this token.
+		if err := review.CheckFork(cfg.Review.PR, cfg.Review.AllowForks); err != nil {
+			report(r, errOut, nil, err)
+			return err
+		}
+	}
+	if destroying(cfg) {
+		return destroyMain(ctx, cfg, getenv, r, errOut, h)
+	}
+
 	results, err := deployRun(ctx, cfg, getenv, r, h)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		// Interrupted: whatever failed then failed because of the signal.
@@ -156,37 +169,28 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		Skip:            skipOutput(cfg.OutputFile),
 		SourceDateEpoch: cfg.SourceDateEpoch,
 		List:            cfg.List,
+		Capture:         capture(cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build the archive: %w", err)
 	}
 	defer arc.Close()
 	describe(r, cfg, arc)
+	var man *manifest.Manifest
+	if cfg.Review.Enabled {
+		if man, err = parseManifest(arc.Captured); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.DryRun {
 		return nil, nil
 	}
 
-	opts := scalingo.Options{
-		AuthURL:   cfg.AuthURL,
-		APIToken:  cfg.APIToken,
-		UserAgent: "scalingo-deploy/" + version,
-		Getenv:    getenv,
-		Logf:      r.Printf,
-		OnJWT:     r.Mask,
-		Clock:     h.clock,
-	}
-	if h.clientOpts != nil {
-		h.clientOpts(&opts)
-	}
-	client, err := scalingo.New(opts)
+	clients, done, err := newClients(ctx, cfg, getenv, r, h)
 	if err != nil {
 		return nil, err
 	}
-	defer client.Close()
-	clients, err := regionClients(ctx, cfg, client)
-	if err != nil {
-		return nil, err
-	}
+	defer done()
 
 	plan := deploy.Plan{
 		Archive: deploy.Archive{Body: arc.File, Size: arc.Size},
@@ -205,6 +209,12 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	for _, v := range cfg.Env {
 		plan.Settings.Env = append(plan.Settings.Env, scalingo.Variable{Name: v.Name, Value: v.Value})
 	}
+	if cfg.Review.Enabled {
+		if plan.Targets, err = ensureChildren(ctx, cfg, man, clients, r, h); err != nil {
+			return nil, err
+		}
+		return deploy.Deploy(ctx, plan)
+	}
 	for _, t := range cfg.Targets {
 		view := r
 		if len(cfg.Targets) > 1 {
@@ -213,6 +223,64 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		plan.Targets = append(plan.Targets, deploy.Target{App: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view})
 	}
 	return deploy.Deploy(ctx, plan)
+}
+
+// newClients gives each region of the run its client; done releases them.
+func newClients(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (map[string]*scalingo.Client, func(), error) {
+	opts := scalingo.Options{
+		AuthURL:   cfg.AuthURL,
+		APIToken:  cfg.APIToken,
+		UserAgent: "scalingo-deploy/" + version,
+		Getenv:    getenv,
+		Logf:      r.Printf,
+		OnJWT:     r.Mask,
+		Clock:     h.clock,
+	}
+	if h.clientOpts != nil {
+		h.clientOpts(&opts)
+	}
+	client, err := scalingo.New(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	clients, err := regionClients(ctx, cfg, client)
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	return clients, client.Close, nil
+}
+
+// destroyMain is the run of a review app's destroy: no archive; the outputs name the
+// review app and its status, destroyed or absent.
+func destroyMain(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, errOut io.Writer, h hooks) error {
+	if cfg.DryRun {
+		for _, t := range cfg.Targets {
+			r.Printf("Dry run: nothing is sent. Review app %s of %s would be deleted, if it is one.", cfg.ReviewAppName(t.App), t.App)
+		}
+		return nil
+	}
+	out, err := destroyRun(ctx, cfg, getenv, r, h)
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
+		err = cause
+	}
+	if out.App != "" {
+		if werr := r.WriteOutputs(out, cfg.OutputFile); werr != nil {
+			err = errors.Join(err, werr)
+		}
+		r.Printf("scalingo-deploy: review-app=%s status=%s", platform.Escape(out.App), platform.Escape(orUnknown(out.Status)))
+	}
+	if err != nil {
+		report(r, errOut, nil, err)
+	}
+	return err
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // regionClients gives each region of the run a client of its API, all sharing base's

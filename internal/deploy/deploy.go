@@ -26,6 +26,13 @@ type Target struct {
 	App, Region string
 	Client      *scalingo.Client
 	Reporter    *platform.Reporter
+	// PostdeployHook, when set, is sent with the deployment, to run after its build
+	// (a new review app's scripts.first-deploy).
+	PostdeployHook string
+	// AfterSuccess, when set, runs once the deployment succeeded, before the health
+	// check (a new review app's formation); its error fails the target. It does not
+	// run when the run does not wait.
+	AfterSuccess func(ctx context.Context) error
 }
 
 // Settings are what every target of a run shares.

@@ -79,8 +79,16 @@ func (d *deployer) deploy(ctx context.Context, res *Result) error {
 	err = f.run(ctx)
 	res.Outputs.Status = f.status
 	res.LogTail = f.tail(50)
-	if err != nil || d.set.HealthCheck == "" {
+	if err != nil {
 		return err
+	}
+	if d.AfterSuccess != nil {
+		if err := d.AfterSuccess(ctx); err != nil {
+			return err
+		}
+	}
+	if d.set.HealthCheck == "" {
+		return nil
 	}
 	err = d.checkHealth(ctx)
 	var he *HealthError
@@ -142,7 +150,7 @@ func (d *deployer) create(ctx context.Context, before []scalingo.Deployment) (*s
 			}
 			varsSet = true
 		}
-		dep, err := c.CreateDeployment(ctx, app, src.DownloadURL, gitRef)
+		dep, err := c.CreateDeployment(ctx, app, src.DownloadURL, gitRef, d.PostdeployHook)
 		if err == nil {
 			return dep, false, nil
 		}

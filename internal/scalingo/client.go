@@ -254,6 +254,11 @@ type call struct {
 	idempotent bool
 	// accept lists the success statuses; empty means any 2xx.
 	accept []int
+	// retryRefused retries a call that is not idempotent after a 429, which refused it
+	// before any work.
+	retryRefused bool
+	// header, when set, receives the headers of the success answer.
+	header func(http.Header)
 }
 
 // do sends c and decodes a JSON answer into out (a *string receives the raw text). It
@@ -280,6 +285,9 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		if err == nil {
 			if accepted(resp.StatusCode, cl.accept) {
 				defer resp.Body.Close()
+				if cl.header != nil {
+					cl.header(resp.Header)
+				}
 				return decode(resp, out)
 			}
 			apiErr := newAPIError(req, resp, c.clk.Now)
@@ -296,7 +304,7 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		if !cl.idempotent || !c.policy.Retryable(err) || attempt >= c.policy.MaxAttempts {
+		if !(cl.idempotent || cl.retryRefused && refused(err)) || !c.policy.Retryable(err) || attempt >= c.policy.MaxAttempts {
 			if attempt > 1 {
 				return fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 			}
@@ -312,6 +320,12 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			return err
 		}
 	}
+}
+
+// refused tells a 429: the API did nothing with the request.
+func refused(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests
 }
 
 func (c *Client) target(cl call) (*url.URL, error) {

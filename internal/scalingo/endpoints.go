@@ -11,10 +11,15 @@ import (
 
 // App is the part of an app a deploy needs.
 type App struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	URL   string `json:"url"`
-	Links struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+	// BaseURL is the address Scalingo generated (*.scalingo.io); URL may be a custom
+	// canonical domain.
+	BaseURL string `json:"base_url"`
+	// ParentAppName is set on a child app (a review app): its parent's name.
+	ParentAppName string `json:"parent_app_name"`
+	Links         struct {
 		DeploymentsStream string `json:"deployments_stream"`
 	} `json:"links"`
 }
@@ -98,11 +103,16 @@ func (c *Client) CreateSource(ctx context.Context) (*Source, error) {
 }
 
 // CreateDeployment starts a deployment of sourceURL. It is sent once: a lost answer may
-// still have created the deployment (see deploy for how that is handled).
-func (c *Client) CreateDeployment(ctx context.Context, app, sourceURL, gitRef string) (*Deployment, error) {
+// still have created the deployment (see deploy for how that is handled). A non-empty
+// postdeployHook runs after this deployment's build instead of the Procfile's
+// postdeploy (a review app's scripts.first-deploy).
+func (c *Client) CreateDeployment(ctx context.Context, app, sourceURL, gitRef, postdeployHook string) (*Deployment, error) {
 	params := map[string]any{"source_url": sourceURL}
 	if gitRef != "" {
 		params["git_ref"] = gitRef
+	}
+	if postdeployHook != "" {
+		params["postdeploy_hook"] = postdeployHook
 	}
 	var res struct {
 		Deployment *Deployment `json:"deployment"`

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/manifest"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/review"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
+)
+
+// Review apps are a step before the deploy: each target of the run is a parent, its
+// child is ensured (created and configured once) and becomes the deploy's target.
+
+// destroying tells a review run that deletes rather than deploys: destroy: true, or a
+// GitHub pull request event whose action is closed.
+func destroying(cfg *config.Config) bool {
+	return cfg.Review.Enabled && (cfg.Review.Destroy || cfg.Review.PR.Closed)
+}
+
+// children names each parent's review app.
+func children(cfg *config.Config, clients map[string]*scalingo.Client, r *platform.Reporter) []review.Child {
+	out := make([]review.Child, len(cfg.Targets))
+	for i, t := range cfg.Targets {
+		name := cfg.ReviewAppName(t.App)
+		view := r
+		if len(cfg.Targets) > 1 {
+			view = r.For(name)
+		}
+		out[i] = review.Child{Name: name, Parent: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view}
+	}
+	return out
+}
+
+// capture names the file the archive keeps for a review run: the manifest.
+func capture(cfg *config.Config) string {
+	if cfg.Review.Enabled {
+		return manifest.FileName
+	}
+	return ""
+}
+
+// parseManifest reads the scalingo.json captured from the archive, nil when there is
+// none. An invalid one is invalid input, found before any request.
+func parseManifest(data []byte) (*manifest.Manifest, error) {
+	if data == nil {
+		return nil, nil
+	}
+	return manifest.Parse(data)
+}
+
+// reviewSetup is how a new review app of the run is configured: the inputs first, the
+// manifest for what they leave out.
+func reviewSetup(cfg *config.Config, man *manifest.Manifest, h hooks) (review.Setup, error) {
+	s := review.Setup{CopyEnv: cfg.Review.CopyEnv, Timeout: cfg.Timeout, Clock: h.clock, PollInterval: h.timing.PollInterval}
+	for _, item := range cfg.Review.Addons {
+		a, err := manifest.ParseAddon(item)
+		if err != nil {
+			return s, fmt.Errorf("addons: %w", err)
+		}
+		s.Addons = append(s.Addons, review.Addon{Provider: a.Provider, Plan: a.Plan})
+	}
+	if man == nil {
+		return s, nil
+	}
+	if len(cfg.Review.Addons) == 0 && man.AddonsSet {
+		for _, a := range man.Addons {
+			s.Addons = append(s.Addons, review.Addon{Provider: a.Provider, Plan: a.Plan, Version: a.Version})
+		}
+	}
+	s.FirstDeploy = man.FirstDeploy
+	for _, name := range slices.Sorted(maps.Keys(man.Formation)) {
+		f := man.Formation[name]
+		s.Formation = append(s.Formation, scalingo.Container{Name: name, Amount: f.Amount, Size: f.Size})
+	}
+	return s, nil
+}
+
+// ensureChildren ensures every review app of the run, in parallel, and returns them as
+// the deploy's targets. If any cannot be used, nothing is deployed.
+func ensureChildren(ctx context.Context, cfg *config.Config, man *manifest.Manifest, clients map[string]*scalingo.Client, r *platform.Reporter, h hooks) ([]deploy.Target, error) {
+	setup, err := reviewSetup(cfg, man, h)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.Wait && len(setup.Formation) > 0 {
+		r.Printf("wait is false: the formation of scalingo.json is applied only after a first deployment that is waited for.")
+	}
+	secret := map[string]bool{}
+	if man != nil {
+		for _, v := range man.Env {
+			secret[v.Name] = v.Generator == "secret"
+		}
+	}
+	kids := children(cfg, clients, r)
+	targets := make([]deploy.Target, len(kids))
+	errs := make([]error, len(kids))
+	var wg sync.WaitGroup
+	for i, c := range kids {
+		s := setup
+		if man != nil && len(man.Env) > 0 {
+			s.Values = func(url string) ([]review.Value, error) {
+				vars, err := man.Values(manifest.Context{App: c.Name, ParentApp: c.Parent, URL: url, PRNumber: cfg.Review.PR.Number}, rand.Reader)
+				out := make([]review.Value, len(vars))
+				for j, v := range vars {
+					out[j] = review.Value{Name: v.Name, Value: v.Value, Secret: secret[v.Name]}
+				}
+				return out, err
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			targets[i], errs[i] = review.Ensure(ctx, c, s)
+			if errs[i] != nil && len(kids) > 1 {
+				errs[i] = fmt.Errorf("[%s] %w", c.Name, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		if len(kids) > 1 {
+			return nil, fmt.Errorf("nothing was deployed: every review app is made ready before anything is uploaded, and:\n%w", err)
+		}
+		return nil, err
+	}
+	return targets, nil
+}
+
+// destroyRun deletes the review app of every parent of the run; no archive is built.
+// The outputs name the review app and say whether it was destroyed or absent.
+func destroyRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (platform.Outputs, error) {
+	clients, done, err := newClients(ctx, cfg, getenv, r, h)
+	if err != nil {
+		return platform.Outputs{}, err
+	}
+	defer done()
+	kids := children(cfg, clients, r)
+	statuses := make([]string, len(kids))
+	errs := make([]error, len(kids))
+	var wg sync.WaitGroup
+	for i, c := range kids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i], errs[i] = review.Destroy(ctx, c, cfg.Timeout)
+			if errs[i] != nil && len(kids) > 1 {
+				errs[i] = fmt.Errorf("[%s] %w", c.Name, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if len(kids) == 1 {
+		return platform.Outputs{App: kids[0].Name, Status: statuses[0]}, errs[0]
+	}
+	// Several: each review app's own status; the run's is destroyed once every one is
+	// gone and at least one was deleted.
+	var out platform.Outputs
+	var names []string
+	out.Status = review.Absent
+	for i, c := range kids {
+		names = append(names, c.Name)
+		out.PerApp = append(out.PerApp, platform.AppOutputs{Suffix: config.OutputSuffix(c.Name), Status: statuses[i]})
+		if statuses[i] == review.Destroyed {
+			out.Status = review.Destroyed
+		}
+	}
+	out.App = strings.Join(names, ",")
+	if err := errors.Join(errs...); err != nil {
+		out.Status = ""
+		return out, err
+	}
+	return out, nil
+}
