@@ -118,9 +118,19 @@ func TestReviewAppAct(t *testing.T) {
 	}
 	// The documented workflow, with this repository's action and the fake's URLs.
 	wf := reviewDocBlock(t, "runs-on:")
-	wf = replaceN(t, wf, "uses: scalingo-deploy/scalingo-deploy@v1", "uses: ./", 2)
+	// The deploy job uses this repository's action from its checkout; the destroy job has no
+	// checkout, where act cannot read `uses: ./`, so it runs the image itself: that also shows
+	// that a destroy needs nothing checked out.
+	wf = replaceN(t, wf, "uses: scalingo-deploy/scalingo-deploy@v1", "uses: scalingo-deploy/scalingo-deploy@v1", 2)
+	wf = strings.Replace(wf, "uses: scalingo-deploy/scalingo-deploy@v1", "uses: ./", 1)
+	wf = strings.Replace(wf, "uses: scalingo-deploy/scalingo-deploy@v1", "uses: docker://"+img, 1)
+	if i, j := strings.Index(wf, "uses: ./"), strings.Index(wf, "  destroy:\n"); i < 0 || j < 0 || i > j {
+		t.Fatalf("want the deploy job (with uses: ./) before the destroy job:\n%s", wf)
+	}
 	wf = replaceN(t, wf, "          app: my-app\n",
 		fmt.Sprintf("          app: %s\n          api-url: %s\n          auth-url: %s\n", appName, srv.APIURL, srv.AuthURL), 2)
+	// The stand-in runner image has sh, not the bash that GitHub's runners use by default.
+	wf = replaceN(t, wf, "\npermissions:\n", "\ndefaults:\n  run:\n    shell: sh\n\npermissions:\n", 1)
 	writeFile(t, ws, ".github/workflows/review-app.yml", wf)
 
 	git := func(args ...string) {
@@ -273,8 +283,8 @@ func TestReviewAppGitLab(t *testing.T) {
 			}
 			a := checkReviewDeployed(t, srv, child, out)
 			report := readDotenv(t, filepath.Join(ws, tc.review.Artifacts.Reports.Dotenv))
-			if report["SCALINGO_APP"] != child || report["SCALINGO_APP_URL"] != a.URL {
-				t.Errorf("dotenv report %v, want SCALINGO_APP=%s and SCALINGO_APP_URL=%s", report, child, a.URL)
+			if report["SCALINGO_APP_NAME"] != child || report["SCALINGO_APP_URL"] != a.URL {
+				t.Errorf("dotenv report %v, want SCALINGO_APP_NAME=%s and SCALINGO_APP_URL=%s", report, child, a.URL)
 			}
 			envURL := os.Expand(tc.review.Environment.URL, func(k string) string { return report[k] })
 			if envURL != a.URL {
@@ -294,14 +304,18 @@ func TestReviewAppGitLab(t *testing.T) {
 				t.Fatalf("stop job exited %d\n%s", code, out)
 			}
 			checkReviewDestroyed(t, srv, child, out)
-			if r := readDotenv(t, filepath.Join(empty, tc.stop.Artifacts.Reports.Dotenv)); r["SCALINGO_APP"] != child {
-				t.Errorf("stop job's dotenv report %v, want SCALINGO_APP=%s", r, child)
+			if r := readDotenv(t, filepath.Join(empty, tc.stop.Artifacts.Reports.Dotenv)); r["SCALINGO_APP_NAME"] != child || r["SCALINGO_DEPLOYMENT_STATUS"] != "destroyed" {
+				t.Errorf("stop job's dotenv report %v, want SCALINGO_APP_NAME=%s, SCALINGO_DEPLOYMENT_STATUS=destroyed", r, child)
 			}
 
 			// Stopping again (GitLab retries, or auto_stop_in after a manual stop) deletes nothing.
-			out, code = run(t, tc.stop, t.TempDir())
+			again := t.TempDir()
+			out, code = run(t, tc.stop, again)
 			if code != 0 {
 				t.Fatalf("second stop exited %d, want 0 (nothing to delete)\n%s", code, out)
+			}
+			if r := readDotenv(t, filepath.Join(again, tc.stop.Artifacts.Reports.Dotenv)); r["SCALINGO_DEPLOYMENT_STATUS"] != "absent" {
+				t.Errorf("second stop's dotenv report %v, want SCALINGO_DEPLOYMENT_STATUS=absent", r)
 			}
 			if del := srv.Deleted(); len(del) != 1 {
 				t.Errorf("deleted apps after a second stop: %v", del)
