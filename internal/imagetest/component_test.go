@@ -453,9 +453,9 @@ func TestComponentJob(t *testing.T) {
 	checkDeployed(t, srv, readDotenv(t, filepath.Join(ws, job.Artifacts.Reports.Dotenv)), commitID, out)
 }
 
-// TestComponentReleasePin runs the release workflow's commands that point a release's component
-// at the image it pushed, on a copy of the component: if the component's image line changes
-// shape, the release would stop pinning it (and the workflow's grep would fail the release).
+// TestComponentReleasePin runs the release workflow's commands that point a release's components
+// at the image it pushed, on a copy of each: if a component's image line changes shape, the
+// release would stop pinning it (and the workflow's grep would fail the release).
 func TestComponentReleasePin(t *testing.T) {
 	t.Parallel()
 	root := repoRoot(t)
@@ -467,48 +467,53 @@ func TestComponentReleasePin(t *testing.T) {
 	if err := yaml.Unmarshal(data, &wf); err != nil {
 		t.Fatal(err)
 	}
-	var cmds []string
-	for _, job := range wf.Jobs {
-		for _, st := range job.Steps {
-			for _, line := range strings.Split(st.Run, "\n") {
-				if line = strings.TrimSpace(line); strings.Contains(line, "templates/deploy.yml") && !strings.HasPrefix(line, "git ") {
-					cmds = append(cmds, line)
+	for _, file := range []string{"templates/deploy.yml", "templates/review-app.yml"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			var cmds []string
+			for _, job := range wf.Jobs {
+				for _, st := range job.Steps {
+					for _, line := range strings.Split(st.Run, "\n") {
+						if line = strings.TrimSpace(line); strings.Contains(line, file) && !strings.HasPrefix(line, "git ") {
+							cmds = append(cmds, line)
+						}
+					}
 				}
 			}
-		}
-	}
-	if len(cmds) == 0 {
-		t.Fatal("release.yml: no command rewrites templates/deploy.yml")
-	}
-	dir := t.TempDir()
-	tmpl, err := os.ReadFile(filepath.Join(root, "templates", "deploy.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, dir, "templates/deploy.yml", string(tmpl))
-	const image, digest = "ghcr.io/scalingo-deploy/scalingo-deploy", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	cmd := exec.Command("sh", "-ec", strings.Join(cmds, "\n"))
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "IMAGE="+image, "DIGEST="+digest)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(cmds, "\n"), err, out)
-	}
-	pinned, err := os.ReadFile(filepath.Join(dir, "templates", "deploy.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var header struct {
-		Spec struct {
-			Inputs map[string]componentInput `yaml:"inputs"`
-		} `yaml:"spec"`
-	}
-	if err := yaml.NewDecoder(bytes.NewReader(pinned)).Decode(&header); err != nil {
-		t.Fatal(err)
-	}
-	if in := header.Spec.Inputs["image"]; in.Default == nil || fmt.Sprint(*in.Default) != image+"@"+digest {
-		t.Errorf("after the release's commands the image input's default is %v, want %s@%s", in.Default, image, digest)
-	}
-	if n := strings.Count(string(pinned), digest); n != 1 {
-		t.Errorf("the digest appears %d times in the pinned component, want once", n)
+			if len(cmds) == 0 {
+				t.Fatalf("release.yml: no command rewrites %s", file)
+			}
+			dir := t.TempDir()
+			tmpl, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(file)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, dir, file, string(tmpl))
+			const image, digest = "ghcr.io/scalingo-deploy/scalingo-deploy", "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+			cmd := exec.Command("sh", "-ec", strings.Join(cmds, "\n"))
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "IMAGE="+image, "DIGEST="+digest)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", strings.Join(cmds, "\n"), err, out)
+			}
+			pinned, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(file)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var header struct {
+				Spec struct {
+					Inputs map[string]componentInput `yaml:"inputs"`
+				} `yaml:"spec"`
+			}
+			if err := yaml.NewDecoder(bytes.NewReader(pinned)).Decode(&header); err != nil {
+				t.Fatal(err)
+			}
+			if in := header.Spec.Inputs["image"]; in.Default == nil || fmt.Sprint(*in.Default) != image+"@"+digest {
+				t.Errorf("after the release's commands the image input's default is %v, want %s@%s", in.Default, image, digest)
+			}
+			if n := strings.Count(string(pinned), digest); n != 1 {
+				t.Errorf("the digest appears %d times in the pinned component, want once", n)
+			}
+		})
 	}
 }
