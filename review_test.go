@@ -268,6 +268,11 @@ func TestReview_FromEachPlatform(t *testing.T) {
 			if len(child.Variables) != 0 {
 				t.Errorf("without copy-env the review app got variables: %v", slices.Collect(maps.Keys(child.Variables)))
 			}
+			// GitLab tells a fork apart; Drone and Woodpecker do not, and the run says so.
+			warned := strings.Contains(res.stdout, "cannot refuse one")
+			if warned != (tt.platform != "gitlab") {
+				t.Errorf("fork warning shown: %v, on %s\n%s", warned, tt.platform, res.stdout)
+			}
 		})
 	}
 }
