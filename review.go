@@ -93,12 +93,15 @@ func ensureChildren(ctx context.Context, cfg *config.Config, man *manifest.Manif
 		return nil, err
 	}
 	if !cfg.Wait && len(setup.Formation) > 0 {
-		r.Printf("wait is false: the formation of scalingo.json is applied only after a first deployment that is waited for.")
+		r.Warning("wait is false: scalingo.json's formation is not applied (it follows the first successful deployment, which this run does not wait for, and later runs leave a deployed review app alone): scale the review app by hand")
 	}
 	secret := map[string]bool{}
 	if man != nil {
 		for _, v := range man.Env {
 			secret[v.Name] = v.Generator == "secret"
+			if v.Generator == "" && (v.Value == nil || *v.Value == "") {
+				setup.Unset = append(setup.Unset, v.Name)
+			}
 		}
 	}
 	kids := children(cfg, clients, r)

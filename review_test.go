@@ -512,3 +512,76 @@ func TestReview_FirstDeployUntilSuccess(t *testing.T) {
 		t.Errorf("%d scales, formation %+v: want one, after the first success", scales(), child.Formation)
 	}
 }
+
+// TestReview_NewChildStartsEmpty: whether Scalingo copies a parent's variables into a
+// new child has been documented both ways (review-apps.md §1.2); either way, a new review
+// app keeps only what copy-env, scalingo.json and env give it, so production's secrets
+// never reach pull-request code unasked.
+func TestReview_NewChildStartsEmpty(t *testing.T) {
+	t.Parallel()
+	const secret = "postgres://admin:prod-password@db.internal/prod"
+	w := newWorld(t, fakescalingo.Options{})
+	w.fake.AddApp("my-app", fakescalingo.Scenario{ChildrenInheritVariables: true,
+		Variables: map[string]string{"DATABASE_URL": secret, "PUBLIC_NAME": "shop"}})
+	e := reviewEnv(t, w, event(t, "opened"), "INPUT_COPY-ENV", "PUBLIC_*")
+	res := w.run(t, context.Background(), e)
+	if res.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	child, ok := w.fake.App("my-app-pr42")
+	if !ok {
+		t.Fatal("no review app")
+	}
+	if _, held := child.Variables["DATABASE_URL"]; held || child.Variables["PUBLIC_NAME"] != "shop" {
+		t.Errorf("review app variables %v: want PUBLIC_NAME only", slices.Collect(maps.Keys(child.Variables)))
+	}
+	deps := w.fake.Deployments("my-app-pr42")
+	if len(deps) != 1 || deps[0].Env["DATABASE_URL"] != "" {
+		t.Errorf("the deployment saw the parent's DATABASE_URL: %+v", deps)
+	}
+	if strings.Contains(everything(w, res, e), "prod-password") {
+		t.Error("the parent's secret shows in the output")
+	}
+	if !strings.Contains(res.stdout, "Removed 2 variables that my-app-pr42 held on creation (DATABASE_URL, PUBLIC_NAME)") {
+		t.Errorf("the removal is not said:\n%s", res.stdout)
+	}
+}
+
+// TestReview_CopiesAliasesAsWritten: a copied alias points at the review app's own addon,
+// never at the parent's production database the API would resolve it to.
+func TestReview_CopiesAliasesAsWritten(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	w.fake.AddApp("my-app", fakescalingo.Scenario{Variables: map[string]string{
+		"SCALINGO_POSTGRESQL_URL": "postgres://admin:prod-password@db.internal/prod",
+		"DATABASE_URL":            "$SCALINGO_POSTGRESQL_URL",
+	}})
+	e := reviewEnv(t, w, event(t, "opened"), "INPUT_COPY-ENV", "DATABASE_URL")
+	res := w.run(t, context.Background(), e)
+	if res.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	child, _ := w.fake.App("my-app-pr42")
+	if got := child.Variables["DATABASE_URL"]; got != "$SCALINGO_POSTGRESQL_URL" {
+		t.Errorf("DATABASE_URL copied as %q, want the alias as written", got)
+	}
+}
+
+// TestReview_ManifestUnsetsACopy: in scalingo.json, an empty or null value removes a
+// variable: a copy of that name from copy-env does not reach the review app.
+func TestReview_ManifestUnsetsACopy(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	w.fake.AddApp("my-app", fakescalingo.Scenario{Variables: map[string]string{
+		"SMTP_HOST": "smtp.example", "SMTP_PASSWORD": "prod-smtp-password", "SMTP_USER": "shop"}})
+	writeTree(t, w.ws, map[string]string{"scalingo.json": `{"env": {"SMTP_PASSWORD": {"value": ""}, "SMTP_USER": {"value": null}}}`})
+	e := reviewEnv(t, w, event(t, "opened"), "INPUT_COPY-ENV", "SMTP_*")
+	res := w.run(t, context.Background(), e)
+	if res.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	child, _ := w.fake.App("my-app-pr42")
+	if got := slices.Sorted(maps.Keys(child.Variables)); !slices.Equal(got, []string{"SMTP_HOST"}) {
+		t.Errorf("review app variables %v, want SMTP_HOST only", got)
+	}
+}

@@ -117,10 +117,11 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 			report(r, errOut, nil, err)
 			return err
 		}
-		if cfg.Review.PR.Number > 0 && !cfg.Review.PR.ForkKnown && !cfg.Review.AllowForks {
+		if !cfg.Review.PR.ForkKnown && !cfg.Review.AllowForks {
 			// Drone, Woodpecker and the CIs after them do not say where a pull request
-			// comes from: the pipeline's own trigger rules must keep forks out.
-			r.Warning("%s does not tell whether pull request %d comes from a fork: this run cannot refuse one; keep fork pull requests from reaching this step (docs/review-apps.md)", cfg.CI.Name, cfg.Review.PR.Number)
+			// comes from, nor does an event that is not a pull request's: the pipeline's
+			// own trigger rules must keep forks out.
+			r.Warning("%s does not tell whether this run's code comes from a fork: this run cannot refuse one; keep fork pull requests from reaching this step (docs/review-apps.md)", cfg.CI.Name)
 		}
 	}
 	if destroying(cfg) {

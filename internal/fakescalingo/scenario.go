@@ -61,6 +61,10 @@ type Scenario struct {
 	// FreeTrialExceeded makes creating a child of this app answer 402, as
 	// for an owner still on the free trial.
 	FreeTrialExceeded bool
+	// ChildrenInheritVariables gives a child created through the API a copy of this
+	// app's variables, as Scalingo's child-apps doc said until 2023 (review-apps.md
+	// §1.2): a client must not assume a new child is empty.
+	ChildrenInheritVariables bool
 	// AddonPolls is how many GETs (list or show) an addon of this app
 	// answers "provisioning" before "running"; 0: running at once.
 	AddonPolls int

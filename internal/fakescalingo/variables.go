@@ -3,6 +3,7 @@ package fakescalingo
 import (
 	"net/http"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -73,14 +74,25 @@ func (p varParam) check() map[string][]string {
 	return errs
 }
 
-// listVariables answers GET /v1/apps/{app}/variables; the fake has no
-// aliases, so ?aliases= changes nothing.
+// listVariables answers GET /v1/apps/{app}/variables. A value that is an
+// alias of another variable of the app ($SCALINGO_POSTGRESQL_URL) is answered
+// as written with ?aliases=true, and resolved otherwise (environment.md): a
+// client that copies variables must ask for the aliases.
 func (s *Server) listVariables(w http.ResponseWriter, r *http.Request, a *app) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	keep := r.URL.Query().Get("aliases") == "true"
 	list := []any{}
 	for _, v := range a.vars {
-		list = append(list, varJSON(v))
+		out := *v
+		if name, ok := strings.CutPrefix(v.value, "$"); ok && !keep {
+			for _, target := range a.vars {
+				if target.name == name {
+					out.value = target.value
+				}
+			}
+		}
+		list = append(list, varJSON(&out))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"variables": list})
 }

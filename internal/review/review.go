@@ -49,6 +49,9 @@ type Setup struct {
 	CopyEnv []string
 	// Values gives the variables of the manifest, once the app's URL is known; nil: none.
 	Values func(url string) ([]Value, error)
+	// Unset names the manifest's variables whose value is null or "": Scalingo's way to
+	// remove one, so a copy of that name is dropped.
+	Unset []string
 	// Addons are provisioned, then waited for until running, before the deployment.
 	Addons []Addon
 	// FirstDeploy is the first deployment's postdeploy_hook.
@@ -147,7 +150,12 @@ func Ensure(ctx context.Context, c Child, s Setup) (deploy.Target, error) {
 	}
 	app, err = c.Client.CreateChildApp(ctx, c.Parent, c.Name)
 	if err != nil {
-		return t, fmt.Errorf("create review app %s of %s: %w", c.Name, c.Parent, err)
+		var apiErr *scalingo.APIError
+		if errors.As(err, &apiErr) && apiErr.StatusCode < 500 {
+			return t, fmt.Errorf("create review app %s of %s: %w", c.Name, c.Parent, err)
+		}
+		// A lost answer may have created it: a later run would reuse it unconfigured.
+		return t, fmt.Errorf("create review app %s of %s: %w\n  it may have been created all the same, not configured: if it exists, delete it (destroy: true) and run again", c.Name, c.Parent, err)
 	}
 	url := app.BaseURL
 	if url == "" {
@@ -179,6 +187,9 @@ func firstDeploy(t *deploy.Target, c Child, s Setup) {
 // configure sets a new review app's variables and provisions its addons, then waits
 // until they run.
 func configure(ctx context.Context, c Child, s Setup, url string, plans []string) error {
+	if err := emptyVariables(ctx, c); err != nil {
+		return err
+	}
 	vars, err := values(ctx, c, s, url)
 	if err != nil {
 		return err
@@ -198,6 +209,30 @@ func configure(ctx context.Context, c Child, s Setup, url string, plans []string
 	}
 	if len(s.Addons) > 0 {
 		return waitAddons(ctx, c, s)
+	}
+	return nil
+}
+
+// emptyVariables removes whatever variables a new review app holds: Scalingo's docs have
+// said both that a child gets a copy of its parent's variables and that it gets nothing
+// (review-apps.md §1.2), and production's secrets must not reach pull-request code unless
+// copy-env names them. Names are printed, never values.
+func emptyVariables(ctx context.Context, c Child) error {
+	held, err := c.Client.Variables(ctx, c.Name)
+	if err != nil {
+		return fmt.Errorf("read the variables of new review app %s: %w", c.Name, err)
+	}
+	var names []string
+	for _, v := range held {
+		c.Reporter.Mask(v.Value)
+		if err := c.Client.DeleteVariable(ctx, c.Name, v.ID); err != nil {
+			return fmt.Errorf("remove variable %s that new review app %s held: %w", v.Name, c.Name, err)
+		}
+		names = append(names, v.Name)
+	}
+	if len(names) > 0 {
+		slices.Sort(names)
+		c.Reporter.Printf("Removed %d variables that %s held on creation (%s): a review app gets only what copy-env, scalingo.json and env give it.", len(names), c.Name, strings.Join(names, ", "))
 	}
 	return nil
 }
@@ -261,6 +296,7 @@ func values(ctx context.Context, c Child, s Setup, url string) ([]scalingo.Varia
 			}
 		}
 	}
+	out = slices.DeleteFunc(out, func(v scalingo.Variable) bool { return slices.Contains(s.Unset, v.Name) })
 	if s.Values != nil {
 		vals, err := s.Values(url)
 		if err != nil {
@@ -295,6 +331,11 @@ func waitAddons(ctx context.Context, c Child, s Setup) error {
 			return fmt.Errorf("check the addons of review app %s: %w", c.Name, err)
 		}
 		var waiting []string
+		for _, want := range s.Addons {
+			if !slices.ContainsFunc(addons, func(a scalingo.Addon) bool { return a.Provider.ID == want.Provider }) {
+				waiting = append(waiting, want.Provider+" (not listed yet)")
+			}
+		}
 		for _, a := range addons {
 			if a.Status != "running" {
 				waiting = append(waiting, a.Provider.ID+" ("+a.Status+")")
@@ -323,7 +364,7 @@ func scale(ctx context.Context, c Child, s Setup) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("scale review app %s: %w", c.Name, err)
+		return fmt.Errorf("scale review app %s to scalingo.json's formation: %w (later runs will not try again: scale it by hand)", c.Name, err)
 	}
 	deadline := s.Clock.Now().Add(s.Timeout)
 	for opURL != "" {

@@ -57,10 +57,18 @@ func (c *Client) Variables(ctx context.Context, app string) ([]Variable, error) 
 	var res struct {
 		Variables []Variable `json:"variables"`
 	}
-	if err := c.do(ctx, call{method: http.MethodGet, path: appPath(app) + "/variables", idempotent: true}, &res); err != nil {
+	// Without aliases=true the API resolves $SCALINGO_POSTGRESQL_URL to the parent's
+	// own database URL, which a copy would then point at.
+	if err := c.do(ctx, call{method: http.MethodGet, path: appPath(app) + "/variables?aliases=true", idempotent: true}, &res); err != nil {
 		return nil, err
 	}
 	return res.Variables, nil
+}
+
+// DeleteVariable deletes one of an app's variables by its id.
+func (c *Client) DeleteVariable(ctx context.Context, app, id string) error {
+	return c.do(ctx, call{method: http.MethodDelete, path: appPath(app) + "/variables/" + url.PathEscape(id),
+		idempotent: true, accept: []int{http.StatusNoContent, http.StatusOK}}, nil)
 }
 
 // AddonPlan is one plan of an addon provider.

@@ -179,6 +179,7 @@ func (c *Client) Regions(ctx context.Context) ([]Region, error) {
 
 // Variable is one environment variable of an app.
 type Variable struct {
+	ID    string `json:"id,omitempty"` // set by the API; never sent
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
