@@ -80,13 +80,15 @@ func TestReviewEndpoints_WireFormat(t *testing.T) {
 			wantReq: recorded{method: "DELETE", path: "/v1/apps/parent-app-pr7", query: "current_name=parent-app-pr7"},
 			wantErr: ErrNotOwner, wantText: "use the owner's API token"},
 		{name: "variables", pattern: "GET /v1/apps/parent-app/variables", status: 200,
-			answer:  `{"variables":[{"id":"v1","name":"A","value":"1"},{"id":"v2","name":"DATABASE_URL","value":"$SCALINGO_POSTGRESQL_URL"}]}`,
-			call:    func(c *Client) (any, error) { return c.Variables(context.Background(), "parent-app") },
+			answer: `{"variables":[{"id":"v1","name":"A","value":"1"},{"id":"v2","name":"DATABASE_URL","value":"$SCALINGO_POSTGRESQL_URL"}]}`,
+			call:   func(c *Client) (any, error) { return c.Variables(context.Background(), "parent-app") },
 			// aliases=true: a copied alias must point at the copy's own addon.
 			wantReq: recorded{method: "GET", path: "/v1/apps/parent-app/variables", query: "aliases=true"},
 			want:    "[{ID:v1 Name:A Value:1} {ID:v2 Name:DATABASE_URL Value:$SCALINGO_POSTGRESQL_URL}]"},
 		{name: "delete a variable", pattern: "DELETE /v1/apps/parent-app-pr7/variables/v1", status: 204,
-			call:    func(c *Client) (any, error) { return nil, c.DeleteVariable(context.Background(), "parent-app-pr7", "v1") },
+			call: func(c *Client) (any, error) {
+				return nil, c.DeleteVariable(context.Background(), "parent-app-pr7", "v1")
+			},
 			wantReq: recorded{method: "DELETE", path: "/v1/apps/parent-app-pr7/variables/v1"}, want: "<nil>"},
 		{name: "addon plans", pattern: "GET /v1/addon_providers/postgresql/plans", status: 200,
 			answer:  `{"plans":[{"id":"p1","name":"postgresql-sandbox"},{"id":"p2","name":"postgresql-starter-512"}]}`,
