@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ghrunner"
 )
 
 // hostileNames are file names an attacker commits to make the runner read a command in
@@ -43,7 +44,7 @@ func TestRun_HostileNamesOnGitHub(t *testing.T) {
 			if res.code != tt.code {
 				t.Fatalf("exit %d, want %d\n%s\n%s", res.code, tt.code, res.stdout, res.stderr)
 			}
-			cmds, open := runnerCommands(res.stdout)
+			cmds, open := ghrunner.Commands(res.stdout)
 			var names []string
 			for _, c := range cmds {
 				name, _, _ := strings.Cut(c, " ")
@@ -69,37 +70,6 @@ func TestRun_HostileNamesOnGitHub(t *testing.T) {
 			}
 		})
 	}
-}
-
-// runnerCommands reads out as actions/runner does and returns the commands it would run,
-// and whether a stop-commands block is left open. The runner splits lines at \n, \r and
-// \r\n; a line is a command when, once all leading whitespace is trimmed, it starts with
-// "::name…::", or when it holds "##[" anywhere (the legacy form); inside
-// ::stop-commands::TOKEN only "::TOKEN::" counts.
-func runnerCommands(out string) (commands []string, open bool) {
-	stop := ""
-	for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }) {
-		if stop != "" {
-			if strings.EqualFold(line, "::"+stop+"::") {
-				stop = ""
-			}
-			continue
-		}
-		trimmed := strings.TrimLeftFunc(line, unicode.IsSpace)
-		if rest, ok := strings.CutPrefix(trimmed, "::"); ok {
-			if cmd, _, ok := strings.Cut(rest, "::"); ok {
-				commands = append(commands, cmd)
-				if t, ok := strings.CutPrefix(line, "::stop-commands::"); ok {
-					stop = t
-				}
-				continue
-			}
-		}
-		if i := strings.Index(line, "##["); i >= 0 {
-			commands = append(commands, "legacy "+line[i:])
-		}
-	}
-	return commands, stop != ""
 }
 
 // TestRun_BrokenDestinations: an output destination that cannot be written is invalid
@@ -247,7 +217,7 @@ func TestRun_HostileOutputValue(t *testing.T) {
 	if len(got) != 7 || got["status"] != "success" || got["app-url"] != strings.ReplaceAll(url, "\n", `\n`) {
 		t.Errorf("GITHUB_OUTPUT holds %q: %v", keys, got)
 	}
-	if cmds, _ := runnerCommands(res.stdout); strings.Contains(strings.Join(cmds, " "), "injected") {
+	if cmds, _ := ghrunner.Commands(res.stdout); strings.Contains(strings.Join(cmds, " "), "injected") {
 		t.Errorf("the runner would run %q", cmds)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ghrunner"
 )
 
 // TestEscapeLog: a build log keeps its tabs and colours; nothing else gets through.
@@ -94,7 +96,7 @@ func FuzzEscape(f *testing.F) {
 					}
 				}
 				for _, prefix := range []string{"", "  ", "\u3000"} {
-					if cmds, _ := runnerCommands(prefix + line); len(cmds) > 0 {
+					if cmds, _ := ghrunner.Commands(prefix + line); len(cmds) > 0 {
 						t.Fatalf("%q escapes to a command line %q: %q", s, prefix+line, cmds)
 					}
 				}

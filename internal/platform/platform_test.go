@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ghrunner"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -91,7 +91,7 @@ func TestReporter_GitHubCommands(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	script(New(config.GitHub, &out, env(), fixed))
-	commands, open := runnerCommands(out.String())
+	commands, open := ghrunner.Commands(out.String())
 	if open {
 		t.Errorf("a stop-commands block left open:\n%s", out.String())
 	}
@@ -114,37 +114,6 @@ func TestReporter_GitHubCommands(t *testing.T) {
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("commands run: %q, want %q", got, want)
 	}
-}
-
-// runnerCommands reads out as actions/runner does and returns the commands it would run
-// (name and properties), and whether a stop-commands block is left open. The runner
-// splits lines at \n, \r and \r\n; a line is a command when, once all leading
-// whitespace is trimmed, it starts with "::name…::", or when it holds "##[" anywhere
-// (the legacy form); inside ::stop-commands::TOKEN only "::TOKEN::" counts.
-func runnerCommands(out string) (commands []string, open bool) {
-	stop := ""
-	for _, line := range strings.FieldsFunc(out, func(r rune) bool { return r == '\n' || r == '\r' }) {
-		if stop != "" {
-			if strings.EqualFold(line, "::"+stop+"::") {
-				stop = ""
-			}
-			continue
-		}
-		trimmed := strings.TrimLeftFunc(line, unicode.IsSpace)
-		if rest, ok := strings.CutPrefix(trimmed, "::"); ok {
-			if cmd, _, ok := strings.Cut(rest, "::"); ok {
-				commands = append(commands, cmd)
-				if t, ok := strings.CutPrefix(line, "::stop-commands::"); ok {
-					stop = t
-				}
-				continue
-			}
-		}
-		if i := strings.Index(line, "##["); i >= 0 {
-			commands = append(commands, "legacy "+line[i:])
-		}
-	}
-	return commands, stop != ""
 }
 
 func TestWriteOutputs(t *testing.T) {
