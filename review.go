@@ -32,11 +32,7 @@ func children(cfg *config.Config, clients map[string]*scalingo.Client, r *platfo
 	out := make([]review.Child, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		name := cfg.ReviewAppName(t.App)
-		view := r
-		if len(cfg.Targets) > 1 {
-			view = r.For(name)
-		}
-		out[i] = review.Child{Name: name, Parent: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view}
+		out[i] = review.Child{Name: name, Parent: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view(r, cfg, name)}
 	}
 	return out
 }

@@ -222,13 +222,18 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		return deploy.Deploy(ctx, plan)
 	}
 	for _, t := range cfg.Targets {
-		view := r
-		if len(cfg.Targets) > 1 {
-			view = r.For(t.App)
-		}
-		plan.Targets = append(plan.Targets, deploy.Target{App: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view})
+		plan.Targets = append(plan.Targets, deploy.Target{App: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view(r, cfg, t.App)})
 	}
 	return deploy.Deploy(ctx, plan)
+}
+
+// view is the reporter of one target: r itself when it is the only one, else r's view
+// that prefixes its lines with the app's name.
+func view(r *platform.Reporter, cfg *config.Config, app string) *platform.Reporter {
+	if len(cfg.Targets) > 1 {
+		return r.For(app)
+	}
+	return r
 }
 
 // newClients gives each region of the run its client; done releases them.
@@ -354,7 +359,7 @@ func outputsOf(results []*deploy.Result) platform.Outputs {
 	js, _ := json.Marshal(entries) // strings only: cannot fail
 	if len(results) == 1 {
 		o := results[0].Outputs
-		o.App, o.Health, o.Deployments = results[0].App, results[0].Health, string(js)
+		o.App, o.Deployments = results[0].App, string(js)
 		return o
 	}
 	first := results[0].Outputs
@@ -369,9 +374,9 @@ func outputsOf(results []*deploy.Result) platform.Outputs {
 			out.Status = res.Outputs.Status
 		}
 		switch {
-		case res.Health == "failed" || (health == "failed"):
+		case res.Outputs.Health == "failed" || health == "failed":
 			health = "failed"
-		case res.Health == "ok":
+		case res.Outputs.Health == "ok":
 			health = "ok"
 		}
 		suffix := config.OutputSuffix(res.App)

@@ -89,8 +89,6 @@ type Plan struct {
 type Result struct {
 	App, Region string
 	Outputs     platform.Outputs
-	// Health is "ok" or "failed" once a health check ran, else empty.
-	Health string
 	// LogTail is the end of the build log, for the summary of a failed deployment.
 	LogTail string
 	// MaybeCreated is set when the target failed after sending a deployment creation

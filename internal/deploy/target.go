@@ -94,9 +94,9 @@ func (d *deployer) deploy(ctx context.Context, res *Result) error {
 	var he *HealthError
 	switch {
 	case err == nil:
-		res.Health = "ok"
+		res.Outputs.Health = "ok"
 	case errors.As(err, &he):
-		res.Health = "failed"
+		res.Outputs.Health = "failed"
 	}
 	return err
 }

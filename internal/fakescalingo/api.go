@@ -345,25 +345,11 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request, a *app)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	total := len(a.deps)
-	totalPages := (total + perPage - 1) / perPage
 	list := []any{}
 	for i := total - 1 - (page-1)*perPage; i >= 0 && len(list) < perPage; i-- {
 		list = append(list, s.deploymentJSON(a.deps[i]))
 	}
-	var prev, next any
-	if page > 1 {
-		prev = page - 1
-	}
-	if page < totalPages {
-		next = page + 1
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"deployments": list,
-		"meta": map[string]any{"pagination": map[string]any{
-			"current_page": page, "per_page": perPage, "prev_page": prev, "next_page": next,
-			"total_pages": totalPages, "total_count": total,
-		}},
-	})
+	writeJSON(w, http.StatusOK, map[string]any{"deployments": list, "meta": pagination(page, perPage, total)})
 }
 
 // queryInt reads a positive integer parameter; bad values get the default,
@@ -418,4 +404,20 @@ func (s *Server) deploymentJSON(d *deployment) map[string]any {
 			"output": fmt.Sprintf("%s/v1/apps/%s/deployments/%s/output", s.RegionAPIURL(d.app.region), d.app.id, d.id),
 		},
 	}
+}
+
+// pagination is the "meta" of a paginated list, as the API answers it.
+func pagination(page, perPage, total int) map[string]any {
+	totalPages := (total + perPage - 1) / perPage
+	var prev, next any
+	if page > 1 {
+		prev = page - 1
+	}
+	if page < totalPages {
+		next = page + 1
+	}
+	return map[string]any{"pagination": map[string]any{
+		"current_page": page, "per_page": perPage, "prev_page": prev, "next_page": next,
+		"total_pages": totalPages, "total_count": total,
+	}}
 }

@@ -133,21 +133,7 @@ func (s *Server) listChildApps(w http.ResponseWriter, r *http.Request, parent *a
 	for i := (page - 1) * perPage; i < total && len(list) < perPage; i++ {
 		list = append(list, s.appJSON(children[i]))
 	}
-	totalPages := (total + perPage - 1) / perPage
-	var prev, next any
-	if page > 1 {
-		prev = page - 1
-	}
-	if page < totalPages {
-		next = page + 1
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"child_apps": list,
-		"meta": map[string]any{"pagination": map[string]any{
-			"current_page": page, "per_page": perPage, "prev_page": prev, "next_page": next,
-			"total_pages": totalPages, "total_count": total,
-		}},
-	})
+	writeJSON(w, http.StatusOK, map[string]any{"child_apps": list, "meta": pagination(page, perPage, total)})
 }
 
 // deleteApp answers DELETE /v1/apps/{app}?current_name={app}: 204, owner only.

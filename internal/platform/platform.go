@@ -27,7 +27,6 @@ type Reporter struct {
 }
 
 type core struct {
-	kind config.Platform
 	// dialect and outputEnv are the CI's (kind.CI()): every decision below is one of
 	// them, never the CI's name.
 	dialect   ci.Dialect
@@ -50,7 +49,7 @@ func New(kind config.Platform, out io.Writer, getenv func(string) string, now fu
 		now = time.Now
 	}
 	c := kind.CI()
-	return &Reporter{core: &core{kind: kind, dialect: c.Dialect, outputEnv: c.OutputEnv, getenv: getenv, now: now, out: NewRedactor(out)}}
+	return &Reporter{core: &core{dialect: c.Dialect, outputEnv: c.OutputEnv, getenv: getenv, now: now, out: NewRedactor(out)}}
 }
 
 // For returns the view of one target among several: every line it prints starts with
@@ -72,12 +71,6 @@ func (r *Reporter) prefixed(s string) string {
 // Stderr returns w wrapped so that every secret registered with Mask, before or after,
 // is replaced there too.
 func (r *Reporter) Stderr(w io.Writer) io.Writer { return r.out.Wrap(w) }
-
-// Kind is the platform the reporter writes for.
-func (r *Reporter) Kind() config.Platform { return r.kind }
-
-// Dialect is how the reporter's log speaks to the CI.
-func (r *Reporter) Dialect() ci.Dialect { return r.dialect }
 
 // Annotates tells whether Error reaches the CI as an annotation of its own (GitHub's
 // workflow commands), so that a caller need not also print the error as a plain line.
@@ -170,10 +163,10 @@ func (r *Reporter) raw(s string) {
 }
 
 // Untrusted prints text that this program does not control (an app's build log, a
-// listing of file names), each line escaped (EscapeLog: colours and tabs kept). On GitHub it also goes between
-// ::stop-commands:: and its resume token, so that a line such as "::set-env" or
-// "::add-mask" cannot run as a workflow command; on GitLab the escaping keeps a line from
-// opening or closing a section (that needs \r and ESC).
+// listing of file names), each line escaped (EscapeLog: colours and tabs kept). On GitHub
+// it also goes between ::stop-commands:: and its resume token, so that a line such as
+// "::set-env" or "::add-mask" cannot run as a workflow command; on GitLab the escaping
+// keeps a line from opening or closing a section (that needs \r).
 func (r *Reporter) Untrusted(text string) {
 	text = strings.TrimRight(text, "\n")
 	if text == "" {

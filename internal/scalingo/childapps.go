@@ -162,22 +162,19 @@ func (c *Client) Scale(ctx context.Context, app string, containers []Container) 
 	return u, nil
 }
 
-// sameAPI resolves a URL the API gave against the API's own and refuses one on another
-// host: the bearer token goes with the request.
+// sameAPI resolves a URL the API gave (a Location may be relative) against the API's
+// own, refusing one on another host (onAPI).
 func (c *Client) sameAPI(raw string) (string, error) {
-	c.mu.Lock()
-	base := c.apiURL
-	c.mu.Unlock()
-	if base == nil {
+	if c.apiURL == nil {
 		return "", errors.New("no API URL")
 	}
 	ref, err := url.Parse(raw)
 	if err != nil {
 		return "", fmt.Errorf("%q is not a URL", Redact(raw))
 	}
-	u := base.ResolveReference(ref)
-	if u.Scheme != base.Scheme || u.Host != base.Host {
-		return "", fmt.Errorf("%q is not on the API's host %s", Redact(u.String()), base.Host)
+	u := c.apiURL.ResolveReference(ref)
+	if err := c.onAPI(u); err != nil {
+		return "", err
 	}
 	return u.String(), nil
 }

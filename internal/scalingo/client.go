@@ -84,8 +84,7 @@ type session struct {
 // Client talks to one Scalingo region. It is safe for concurrent use.
 type Client struct {
 	*session
-	mu     sync.Mutex // guards apiURL
-	apiURL *url.URL
+	apiURL *url.URL // set once, by New or ForRegion
 }
 
 // New returns a Client. It sends no request.
@@ -233,12 +232,23 @@ func (c *Client) Close() {
 
 // APIURL returns the API base URL in use.
 func (c *Client) APIURL() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.apiURL == nil {
 		return ""
 	}
 	return c.apiURL.String()
+}
+
+// onAPI refuses a URL that an answer named (links.output, an operation's Location) on
+// another host than the API's: the bearer token goes with the request, only to the API.
+func (c *Client) onAPI(u *url.URL) error {
+	if c.apiURL == nil || u.Scheme != c.apiURL.Scheme || u.Host != c.apiURL.Host {
+		host := ""
+		if c.apiURL != nil {
+			host = c.apiURL.Host
+		}
+		return fmt.Errorf("%s is not on the API's host %s: the token is never sent to another host", Redact(u.Scheme+"://"+u.Host), host)
+	}
+	return nil
 }
 
 // call describes one API request.
@@ -334,22 +344,16 @@ func (c *Client) target(cl call) (*url.URL, error) {
 		if err != nil || !usable(u) {
 			return nil, fmt.Errorf("the API gave an unusable URL %q", Redact(cl.abs))
 		}
-		// The bearer token goes with it: only to the API that named it, never to a host
-		// an answer chose.
-		c.mu.Lock()
-		api := c.apiURL
-		c.mu.Unlock()
-		if api == nil || u.Scheme != api.Scheme || u.Host != api.Host {
-			return nil, fmt.Errorf("the API gave a URL on another host (%s), where its token is not sent", Redact(u.Scheme+"://"+u.Host))
+		// The bearer token goes with it.
+		if err := c.onAPI(u); err != nil {
+			return nil, err
 		}
 		return u, nil
 	}
-	c.mu.Lock()
 	base := cl.base
 	if base == nil {
 		base = c.apiURL
 	}
-	c.mu.Unlock()
 	if base == nil {
 		return nil, errors.New("no API URL: set region or api-url")
 	}
