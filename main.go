@@ -4,10 +4,12 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/run"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=v1.2.3".
@@ -19,25 +21,15 @@ func main() {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		sig := <-sigs
-		cancel(&signalError{sig: sig.(syscall.Signal)})
+		cancel(&run.SignalError{Signal: sig.(syscall.Signal)})
 		signal.Stop(sigs) // a second signal kills at once
 	}()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := runMain(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	cancel(nil)
-	os.Exit(exitCode(err))
+	os.Exit(run.ExitCode(err))
 }
 
-// signalError is the cause of a run cancelled by SIGINT or SIGTERM (a cancelled CI job).
-type signalError struct{ sig syscall.Signal }
-
-func (e *signalError) Error() string { return fmt.Sprintf("interrupted by %s", signalName(e.sig)) }
-
-func signalName(s syscall.Signal) string {
-	switch s {
-	case syscall.SIGINT:
-		return "SIGINT"
-	case syscall.SIGTERM:
-		return "SIGTERM"
-	}
-	return s.String()
+// runMain is the whole program, its environment passed in; it has reported its own error.
+func runMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return run.Run(ctx, version, args, getenv, stdout, stderr)
 }

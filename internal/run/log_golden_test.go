@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"context"
@@ -64,7 +64,7 @@ func TestLog_Golden(t *testing.T) {
 			}
 			got := stable(res.stdout+"--- stderr\n"+res.stderr, w, deps[0].ID)
 
-			golden := filepath.Join("testdata", "golden", platform+"-failed.log")
+			golden := filepath.Join("..", "..", "testdata", "golden", platform+"-failed.log")
 			if *update {
 				// Writing is all -update does: comparing the output with itself would
 				// pass whatever it is.

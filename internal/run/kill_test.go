@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"bufio"
@@ -21,7 +21,7 @@ import (
 func TestKilled_LeavesNoTempFile(t *testing.T) {
 	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "scalingo-deploy")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	tests := []struct {

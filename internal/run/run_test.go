@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"bufio"
@@ -174,7 +174,7 @@ func (w *world) runWith(t *testing.T, ctx context.Context, e env, client func(*s
 		},
 	}
 	err := runWith(ctx, args, e.get, &stdout, &stderr, h)
-	return result{code: exitCode(err), stdout: stdout.String(), stderr: stderr.String()}
+	return result{code: ExitCode(err), stdout: stdout.String(), stderr: stderr.String()}
 }
 
 // readDotenv parses a dotenv file by GitLab's rules, failing on anything GitLab refuses

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // that action, and returns its path.
 func event(t *testing.T, action string) string {
 	t.Helper()
-	data, err := os.ReadFile("testdata/events/github-pull_request-opened.json")
+	data, err := os.ReadFile("../../testdata/events/github-pull_request-opened.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestReview_Lifecycle(t *testing.T) {
 
 	// Closed: deleted, with no archive sent.
 	n = len(w.fake.Requests())
-	e = reviewEnv(t, w, "testdata/events/github-pull_request-closed.json")
+	e = reviewEnv(t, w, "../../testdata/events/github-pull_request-closed.json")
 	res = w.run(t, context.Background(), e)
 	if res.code != 0 {
 		t.Fatalf("closed: exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
@@ -459,7 +459,7 @@ func TestReview_ForkAllowed(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t, fakescalingo.Options{})
 			w.fake.AddApp("my-app", fakescalingo.Scenario{})
-			e := reviewEnv(t, w, "testdata/events/github-pull_request-fork.json", "INPUT_ALLOW-FORKS", tt.allow)
+			e := reviewEnv(t, w, "../../testdata/events/github-pull_request-fork.json", "INPUT_ALLOW-FORKS", tt.allow)
 			res := w.run(t, context.Background(), e)
 			if res.code != tt.code {
 				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.code, res.stdout, res.stderr)

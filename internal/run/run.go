@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/archive"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
@@ -26,19 +27,19 @@ const (
 	exitTimeout = 3 // still running when the wait ran out
 )
 
-// exitCode maps the error run returned to the process's exit code.
-func exitCode(err error) int {
+// ExitCode maps the error Run returned to the process's exit code.
+func ExitCode(err error) int {
 	var (
 		input   interface{ InvalidInput() bool }
 		timeout *deploy.TimeoutError
 		outputs *outputsError
-		sig     *signalError
+		sig     *SignalError
 	)
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &sig):
-		return 128 + int(sig.sig)
+		return 128 + int(sig.Signal)
 	case errors.As(err, &input) && input.InvalidInput():
 		return exitInput
 	case errors.As(err, &outputs):
@@ -50,25 +51,48 @@ func exitCode(err error) int {
 	return exitFailed
 }
 
+// SignalError is the cause of a run cancelled by SIGINT or SIGTERM (a cancelled CI job).
+type SignalError struct{ Signal syscall.Signal }
+
+func (e *SignalError) Error() string { return fmt.Sprintf("interrupted by %s", signalName(e.Signal)) }
+
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
+
+func (h hooks) versionOr() string {
+	if h.version == "" {
+		return "dev"
+	}
+	return h.version
+}
+
 // outputsError is a failure to write the outputs, found after the deployment.
 type outputsError struct{ err error }
 
 func (e *outputsError) Error() string { return e.err.Error() }
 func (e *outputsError) Unwrap() error { return e.err }
 
-// hooks lets tests replace the clocks and the intervals; production uses the zero value.
+// hooks lets tests replace the clocks and the intervals; production sets only version.
 type hooks struct {
+	version     string      // the build's version; "": dev
 	clock       clock.Clock // nil: the real clock
 	streamClock clock.Clock // the stream's reconnect backoff; nil: clock
 	timing      deploy.Timing
 	clientOpts  func(*scalingo.Options)
 }
 
-// run is the whole program, with its environment passed in. It reports its own error
+// Run is the whole program, with its environment passed in. It reports its own error
 // (once, through the platform's reporter so that secrets are masked) and returns it for
-// the exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return runWith(ctx, args, getenv, stdout, stderr, hooks{})
+// ExitCode.
+func Run(ctx context.Context, version string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, getenv, stdout, stderr, hooks{version: version})
 }
 
 func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h hooks) error {
@@ -86,7 +110,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		io.WriteString(stdout, config.Usage())
 		return nil
 	case cfg.Version:
-		fmt.Fprintf(stdout, "scalingo-deploy %s\n", version)
+		fmt.Fprintf(stdout, "scalingo-deploy %s\n", h.versionOr())
 		return nil
 	}
 
@@ -241,7 +265,7 @@ func newClients(ctx context.Context, cfg *config.Config, getenv func(string) str
 	opts := scalingo.Options{
 		AuthURL:   cfg.AuthURL,
 		APIToken:  cfg.APIToken,
-		UserAgent: "scalingo-deploy/" + version,
+		UserAgent: "scalingo-deploy/" + h.versionOr(),
 		Getenv:    getenv,
 		Logf:      r.Printf,
 		OnJWT:     r.Mask,
@@ -432,7 +456,7 @@ func describe(r *platform.Reporter, cfg *config.Config, arc *archive.Result) {
 
 // report prints the run's error once, with what was done so far when that matters.
 func report(r *platform.Reporter, errOut io.Writer, results []*deploy.Result, err error) {
-	var sig *signalError
+	var sig *SignalError
 	interrupted := errors.As(err, &sig)
 	var notes []string
 	for _, res := range results {

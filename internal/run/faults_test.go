@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"cmp"
@@ -238,7 +238,7 @@ type cancelOn struct {
 
 func (c *cancelOn) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method == c.method && strings.HasPrefix(req.URL.Path, c.path) {
-		c.once.Do(func() { c.cancel(&signalError{sig: syscall.SIGTERM}) })
+		c.once.Do(func() { c.cancel(&SignalError{Signal: syscall.SIGTERM}) })
 	}
 	return c.base.RoundTrip(req)
 }
@@ -273,7 +273,7 @@ func TestSIGTERM(t *testing.T) {
 			ctx, cancel := context.WithCancelCause(context.Background())
 			defer cancel(nil)
 			if tt.path == "" {
-				cancel(&signalError{sig: syscall.SIGTERM})
+				cancel(&SignalError{Signal: syscall.SIGTERM})
 			}
 			res := w.runWith(t, ctx, e, func(o *scalingo.Options) {
 				o.Transport = &cancelOn{base: http.DefaultTransport, method: tt.method, path: tt.path, cancel: cancel}
