@@ -20,8 +20,9 @@ type Review struct {
 	CopyEnv []string
 	// Addons are "provider:plan" items provisioned on a new child.
 	Addons []string
-	// Destroy is the destroy input, or a GitHub pull_request(_target) event whose action
-	// is closed (PR.Closed).
+	// Destroy is the destroy input as given. A GitHub pull_request(_target) event whose
+	// action is closed (PR.Closed) destroys too, but is kept apart: it alone never deletes
+	// a fixed review-app-name.
 	Destroy    bool
 	AllowForks bool
 	// PR is the CI's pull-request context, read only when Enabled. Forks are not refused
@@ -137,7 +138,6 @@ func checkReviewApp(c *Config, _ string, ld *loader) error {
 		return err
 	}
 	c.Review.PR = pr
-	c.Review.Destroy = c.Review.Destroy || pr.Closed
 	var errs []error
 	if c.Review.Name != "" && len(c.Targets) > 1 {
 		errs = append(errs, &InputError{Input: "review-app-name", Msg: fmt.Sprintf(

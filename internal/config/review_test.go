@@ -50,7 +50,7 @@ func TestLoad_Review(t *testing.T) {
 			args: []string{"--path", "dist-not-built"},
 			env: append([]string{"INPUT_REVIEW-APP", "true"},
 				append(githubEvent("pull_request", "github-pull_request-closed.json"), base...)...),
-			want:  Review{Enabled: true, Destroy: true, PR: ci.PR{Number: 42, ForkKnown: true, Closed: true}},
+			want:  Review{Enabled: true, PR: ci.PR{Number: 42, ForkKnown: true, Closed: true}},
 			names: map[string]string{"my-app": "my-app-pr42"},
 		},
 		{

@@ -59,6 +59,7 @@ func (s *Server) apiHandler(region string) http.Handler {
 	mux.HandleFunc("GET /v1/apps/{app}/addons", s.withApp(s.listAddons))
 	mux.HandleFunc("GET /v1/apps/{app}/addons/{id}", s.withApp(s.getAddon))
 	mux.HandleFunc("POST /v1/apps/{app}/addons", s.withApp(s.provisionAddon))
+	mux.HandleFunc("DELETE /v1/apps/{app}/addons/{id}", s.withApp(s.deleteAddon))
 	mux.HandleFunc("POST /v1/apps/{app}/scale", s.withApp(s.scale))
 	mux.HandleFunc("GET /v1/apps/{app}/operations/{id}", s.withApp(s.getOperation))
 	mux.HandleFunc("POST /v1/sources", s.createSource)
@@ -262,7 +263,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, a *app
 		lines = defaultLog(a.name, s.appURL(a), sc.final())
 	}
 	d := &deployment{id: newUUID(), app: a, sourceURL: sourceURL, gitRef: gitRef, hook: hook,
-		env: a.env(), createdAt: s.now()}
+		env: a.env(), addons: addonsOf(a), createdAt: s.now()}
 	d.states, d.chunks = plan(sc, lines)
 	d.status = d.states[0]
 	if n := len(a.deps); n > 0 {

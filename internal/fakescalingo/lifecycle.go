@@ -107,10 +107,8 @@ func (s *Server) createAppAnswer(w http.ResponseWriter, name string, parent *app
 	}
 	a := s.newApp(name, region, parentName, s.planned[name])
 	a.isNew = true
-	if parent != nil && parent.sc.ChildrenInheritVariables {
-		for _, v := range parent.vars {
-			a.setVar(v.name, v.value)
-		}
+	if parent != nil {
+		s.inherit(parent, a)
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"app": s.appJSON(a)})
 }

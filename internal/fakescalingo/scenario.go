@@ -65,6 +65,10 @@ type Scenario struct {
 	// app's variables, as Scalingo's child-apps doc said until 2023 (review-apps.md
 	// §1.2): a client must not assume a new child is empty.
 	ChildrenInheritVariables bool
+	// ChildrenInheritAddons gives a child created through the API an addon of each
+	// provider and plan this app has, and that addon's variable with this app's value,
+	// as the same doc said: a client must not assume a new child has no addon.
+	ChildrenInheritAddons bool
 	// AddonPolls is how many GETs (list or show) an addon of this app
 	// answers "provisioning" before "running"; 0: running at once.
 	AddonPolls int
@@ -90,6 +94,8 @@ type Deployment struct {
 	PostdeployHook *string
 	// Env is the app's variables when the deployment was created.
 	Env map[string]string
+	// Addons are the app's addons when the deployment was created.
+	Addons []Addon
 	// Archive is what the builder fetched from SourceURL; nil until the
 	// deployment entered "building".
 	Archive *Archive
@@ -162,6 +168,7 @@ type deployment struct {
 	prevRef   *string
 	hook      *string
 	env       map[string]string
+	addons    []Addon
 	createdAt time.Time
 
 	advance sync.Mutex // serializes moves (and the source fetch)
@@ -263,11 +270,7 @@ func (s *Server) App(name string) (App, bool) {
 		return App{}, false
 	}
 	out := App{Name: a.name, ID: a.id, Region: a.region, Parent: a.parent, URL: s.appURL(a),
-		Variables: a.env(), Formation: maps.Clone(a.formation)}
-	for _, ad := range a.addons {
-		out.Addons = append(out.Addons, Addon{ID: ad.id, Provider: ad.provider, PlanID: ad.plan.id,
-			PlanName: ad.plan.name, Status: ad.status(a.sc), Polls: ad.polls})
-	}
+		Variables: a.env(), Formation: maps.Clone(a.formation), Addons: addonsOf(a)}
 	return out, true
 }
 
@@ -297,7 +300,7 @@ func (s *Server) snapshot(d *deployment) Deployment {
 	out := Deployment{
 		ID: d.id, App: d.app.name, AppID: d.app.id, SourceURL: d.sourceURL,
 		Status: d.status, Log: logText(d.log), Polls: d.polls, CreatedAt: d.createdAt,
-		Env: maps.Clone(d.env),
+		Env: maps.Clone(d.env), Addons: slices.Clone(d.addons),
 	}
 	if d.hook != nil {
 		h := *d.hook

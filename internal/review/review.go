@@ -24,8 +24,11 @@ import (
 // share and that region's client.
 type Child struct {
 	Name, Parent, Region string
-	Client               *scalingo.Client
-	Reporter             *platform.Reporter
+	// Fixed tells a name given by review-app-name, not the <parent>-pr<N> of the run's
+	// own request.
+	Fixed    bool
+	Client   *scalingo.Client
+	Reporter *platform.Reporter
 }
 
 // Addon is one addon to provision on a new review app; Version, when set, is the
@@ -41,9 +44,8 @@ type Value struct {
 	Secret      bool
 }
 
-// Setup is how a new review app is configured; an app that exists already is left as it
-// is. Variables apply in this order, the later winning: CopyEnv, then Values; the run's
-// env is set by the deploy flow afterwards, on every run, and wins over both.
+// Setup is how a new review app is configured; an app that was deployed before is left
+// as it is. Variables apply in this order, the later winning: CopyEnv, Values, Env.
 type Setup struct {
 	// CopyEnv names the parent's variables to copy; NAME* matches by prefix.
 	CopyEnv []string
@@ -52,6 +54,9 @@ type Setup struct {
 	// Unset names the manifest's variables whose value is null or "": Scalingo's way to
 	// remove one, so a copy of that name is dropped.
 	Unset []string
+	// Env is the run's env, set with the rest before the first deployment so that none
+	// starts without it; the deploy flow sets it again on every run.
+	Env []scalingo.Variable
 	// Addons are provisioned, then waited for until running, before the deployment.
 	Addons []Addon
 	// FirstDeploy is the first deployment's postdeploy_hook.
@@ -110,9 +115,14 @@ func lookup(ctx context.Context, c Child) (*scalingo.App, error) {
 	return app, nil
 }
 
-// Ensure makes sure c exists as a child of its parent, configures it if it was just
-// created, and returns it as a deploy target. An existing child is reused as it is;
-// an existing app that is not a child of the parent is an error and is left untouched.
+// Ensure makes sure c exists as a child of its parent, sets it up unless it was deployed
+// before, and returns it as a deploy target. A child that was deployed before is reused
+// as it is; an app that is not a child of the parent is an error and is left untouched.
+//
+// A child never deployed is not trusted to be configured, whatever made it: a set-up that
+// failed half-way, or a creation whose answer was lost, may have left the parent's
+// variables or addons in it. Its set-up is done again from the start, and only a
+// complete set-up hands it to the deploy flow, which creates its first deployment.
 func Ensure(ctx context.Context, c Child, s Setup) (deploy.Target, error) {
 	s.defaults()
 	t := deploy.Target{App: c.Name, Region: c.Region, Client: c.Client, Reporter: c.Reporter}
@@ -123,52 +133,134 @@ func Ensure(ctx context.Context, c Child, s Setup) (deploy.Target, error) {
 		return t, err
 	}
 	if app != nil {
-		c.Reporter.Printf("Review app %s of %s exists: deploying to it, its configuration left as it is.", c.Name, c.Parent)
-		if s.FirstDeploy == "" && len(s.Formation) == 0 {
-			return t, nil
-		}
-		// What belongs to the first successful deployment waits for one, as Scalingo
-		// runs first-deploy until a deployment succeeds.
 		deps, err := c.Client.Deployments(ctx, c.Name, 20)
 		if err != nil {
 			return t, fmt.Errorf("list the deployments of review app %s: %w", c.Name, err)
 		}
-		if slices.ContainsFunc(deps, func(d scalingo.Deployment) bool { return d.Status == "success" }) {
+		if len(deps) > 0 {
+			c.Reporter.Printf("Review app %s of %s exists: deploying to it, its configuration left as it is.", c.Name, c.Parent)
+			// What belongs to the first successful deployment waits for one, as
+			// Scalingo runs first-deploy until a deployment succeeds.
+			if !slices.ContainsFunc(deps, func(d scalingo.Deployment) bool { return d.Status == "success" }) {
+				firstDeploy(&t, c, s)
+			}
 			return t, nil
 		}
-		firstDeploy(&t, c, s)
-		return t, nil
+		c.Reporter.Printf("Review app %s of %s exists but was never deployed: its set-up may not have completed; setting it up again from the start.", c.Name, c.Parent)
 	}
 
-	// Plans are resolved before the app is created: a wrong plan name leaves nothing
-	// behind.
+	// Plans are resolved before anything is created or removed: a wrong plan name
+	// leaves nothing behind.
 	plans := make([]string, len(s.Addons))
 	for i, a := range s.Addons {
 		if plans[i], err = planID(ctx, c.Client, a); err != nil {
 			return t, err
 		}
 	}
-	app, err = c.Client.CreateChildApp(ctx, c.Parent, c.Name)
-	if err != nil {
-		var apiErr *scalingo.APIError
-		if errors.As(err, &apiErr) && apiErr.StatusCode < 500 {
-			return t, fmt.Errorf("create review app %s of %s: %w", c.Name, c.Parent, err)
+	created := false
+	if app == nil {
+		if app, err = create(ctx, c); err != nil {
+			return t, err
 		}
-		// A lost answer may have created it: a later run would reuse it unconfigured.
-		return t, fmt.Errorf("create review app %s of %s: %w\n  it may have been created all the same, not configured: if it exists, delete it (destroy: true) and run again", c.Name, c.Parent, err)
+		created = true
 	}
 	url := app.BaseURL
 	if url == "" {
 		url = app.URL
 	}
-	c.Reporter.Printf("Created review app %s of %s (%s).", c.Name, c.Parent, url)
-
 	if err := configure(ctx, c, s, url, plans); err != nil {
-		// Later runs reuse the app as it is: say how to start again.
-		return t, fmt.Errorf("%w\n  review app %s was created but is not fully configured: delete it (destroy: true) and run again", err, c.Name)
+		return t, abandon(ctx, c, err, created)
 	}
 	firstDeploy(&t, c, s)
 	return t, nil
+}
+
+// create creates c. When the answer is lost (a server error, a dropped connection),
+// the app may exist all the same: it is looked up, and set up if it does.
+func create(ctx context.Context, c Child) (*scalingo.App, error) {
+	app, err := c.Client.CreateChildApp(ctx, c.Parent, c.Name)
+	if err == nil {
+		c.Reporter.Printf("Created review app %s of %s (%s).", c.Name, c.Parent, orURL(app))
+		return app, nil
+	}
+	var apiErr *scalingo.APIError
+	if errors.As(err, &apiErr) && apiErr.StatusCode < 500 {
+		return nil, fmt.Errorf("create review app %s of %s: %w", c.Name, c.Parent, err)
+	}
+	app, lerr := lookup(ctx, c)
+	switch {
+	case lerr != nil:
+		return nil, fmt.Errorf("create review app %s of %s: %w; then could not tell whether it was created: %w\n  if it was, it is never deployed as it is: the next run sets it up from the start", c.Name, c.Parent, err, lerr)
+	case app == nil:
+		return nil, fmt.Errorf("create review app %s of %s: %w (it was not created)", c.Name, c.Parent, err)
+	}
+	c.Reporter.Printf("Creating review app %s of %s failed (%v), but it was created (%s): setting it up.", c.Name, c.Parent, err, orURL(app))
+	return app, nil
+}
+
+func orURL(app *scalingo.App) string {
+	if app.BaseURL != "" {
+		return app.BaseURL
+	}
+	return app.URL
+}
+
+// abandon is the end of a set-up that could not complete: no app that holds what the
+// run did not set may be left for a deployment. The child is deleted when this run
+// created it, or when it bears the name this tool gives a review app of this request
+// (<parent>-pr<N>): either way it is the tool's own, never deployed. A child named by
+// review-app-name that existed before the run is not deleted here (only destroy: true
+// deletes such a one): it is left, never deployed, and the next run sets it up again.
+// Deleting rather than marking: a mark is one more write that can fail as the set-up
+// did, while an app that does not exist cannot be deployed, by this tool or by hand.
+func abandon(ctx context.Context, c Child, cause error, created bool) error {
+	// The set-up's own deadline or the run's interruption may be what ended it: the
+	// clean-up has a little time of its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	why := "review-app-name names it and this run did not create it"
+	if created || !c.Fixed {
+		err := c.Client.DeleteApp(ctx, c.Name)
+		var apiErr *scalingo.APIError
+		if err == nil || errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
+			return fmt.Errorf("%w\n  review app %s could not be set up and was deleted: nothing of it is left; run again", cause, c.Name)
+		}
+		why = "deleting it failed: " + err.Error()
+	}
+	return fmt.Errorf("%w\n  review app %s could not be set up and is left, never deployed (%s); %s\n  it is never deployed as it is: the next run sets it up again from the start; or delete it (destroy: true, with the owner's token)",
+		cause, c.Name, why, holdings(ctx, c))
+}
+
+// cleanupTimeout bounds what abandon sends after a failed set-up.
+const cleanupTimeout = 30 * time.Second
+
+// holdings names (never values) what c holds, for the message of a set-up left undone.
+func holdings(ctx context.Context, c Child) string {
+	vars, err := c.Client.Variables(ctx, c.Name)
+	if err != nil {
+		return "what it holds could not be read: it may hold variables of " + c.Parent
+	}
+	addons, err := c.Client.Addons(ctx, c.Name)
+	if err != nil {
+		return "what it holds could not be read: it may hold addons of " + c.Parent
+	}
+	var names, provs []string
+	for _, v := range vars {
+		names = append(names, v.Name)
+	}
+	for _, a := range addons {
+		provs = append(provs, a.Provider.ID)
+	}
+	slices.Sort(names)
+	slices.Sort(provs)
+	return fmt.Sprintf("it holds variables: %s; addons: %s", orNone(names), orNone(provs))
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
 }
 
 // firstDeploy gives the target what goes with the first successful deployment: the
@@ -184,10 +276,11 @@ func firstDeploy(t *deploy.Target, c Child, s Setup) {
 	}
 }
 
-// configure sets a new review app's variables and provisions its addons, then waits
-// until they run.
+// configure sets a review app up, in this order: whatever it holds is removed; the
+// copies, the manifest's values and env are set; the addons are provisioned and waited
+// for until they run. Only then may its first deployment be created.
 func configure(ctx context.Context, c Child, s Setup, url string, plans []string) error {
-	if err := emptyVariables(ctx, c); err != nil {
+	if err := empty(ctx, c); err != nil {
 		return err
 	}
 	vars, err := values(ctx, c, s, url)
@@ -213,28 +306,66 @@ func configure(ctx context.Context, c Child, s Setup, url string, plans []string
 	return nil
 }
 
-// emptyVariables removes whatever variables a new review app holds: Scalingo's docs have
-// said both that a child gets a copy of its parent's variables and that it gets nothing
-// (review-apps.md §1.2), and production's secrets must not reach pull-request code unless
-// copy-env names them. Names are printed, never values.
-func emptyVariables(ctx context.Context, c Child) error {
+// empty removes whatever addons and variables a review app holds, then checks that none
+// is left. Scalingo's docs have said both that a child gets a copy of its parent's
+// variables and addons and that it gets nothing (review-apps.md §1.2), and production's
+// secrets must not reach pull-request code unless copy-env names them. Every addon goes,
+// one of a provider the run asks for included: whether it is the child's own resource
+// or shares the parent's cannot be told from the API, while one this run provisions is
+// the child's own. Addons go first, as their variables go with them. Names are printed,
+// never values.
+func empty(ctx context.Context, c Child) error {
+	addons, err := c.Client.Addons(ctx, c.Name)
+	if err != nil {
+		return fmt.Errorf("read the addons of review app %s: %w", c.Name, err)
+	}
+	var provs []string
+	for _, a := range addons {
+		if err := c.Client.DeleteAddon(ctx, c.Name, a.ID); err != nil && !notFound(err) {
+			return fmt.Errorf("remove addon %s that review app %s held: %w", a.Provider.ID, c.Name, err)
+		}
+		provs = append(provs, a.Provider.ID)
+	}
+	if len(provs) > 0 {
+		slices.Sort(provs)
+		c.Reporter.Printf("Removed %d addons that %s held (%s): a review app gets only the addons the run provisions.", len(provs), c.Name, strings.Join(provs, ", "))
+	}
 	held, err := c.Client.Variables(ctx, c.Name)
 	if err != nil {
-		return fmt.Errorf("read the variables of new review app %s: %w", c.Name, err)
+		return fmt.Errorf("read the variables of review app %s: %w", c.Name, err)
+	}
+	if len(held) == 0 {
+		return nil
 	}
 	var names []string
 	for _, v := range held {
 		c.Reporter.Mask(v.Value)
-		if err := c.Client.DeleteVariable(ctx, c.Name, v.ID); err != nil {
-			return fmt.Errorf("remove variable %s that new review app %s held: %w", v.Name, c.Name, err)
+		if err := c.Client.DeleteVariable(ctx, c.Name, v.ID); err != nil && !notFound(err) {
+			return fmt.Errorf("remove variable %s that review app %s held: %w", v.Name, c.Name, err)
 		}
 		names = append(names, v.Name)
 	}
-	if len(names) > 0 {
+	slices.Sort(names)
+	c.Reporter.Printf("Removed %d variables that %s held (%s): a review app gets only what copy-env, scalingo.json and env give it.", len(names), c.Name, strings.Join(names, ", "))
+	// A removal answered but not done would leave a value nobody asked for.
+	left, err := c.Client.Variables(ctx, c.Name)
+	if err != nil {
+		return fmt.Errorf("check the variables of review app %s: %w", c.Name, err)
+	}
+	if len(left) > 0 {
+		names = names[:0]
+		for _, v := range left {
+			names = append(names, v.Name)
+		}
 		slices.Sort(names)
-		c.Reporter.Printf("Removed %d variables that %s held on creation (%s): a review app gets only what copy-env, scalingo.json and env give it.", len(names), c.Name, strings.Join(names, ", "))
+		return fmt.Errorf("review app %s still holds %s after their removal", c.Name, strings.Join(names, ", "))
 	}
 	return nil
+}
+
+func notFound(err error) bool {
+	var apiErr *scalingo.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound
 }
 
 func (s *Setup) defaults() {
@@ -265,8 +396,8 @@ func planID(ctx context.Context, client *scalingo.Client, a Addon) (string, erro
 	return "", fmt.Errorf("addon %s: %s has no plan %q (plans: %s)", a, a.Provider, a.Plan, strings.Join(names, ", "))
 }
 
-// values gathers the variables of a new review app: the copies, then the manifest's,
-// the later winning. Every copied value and every secret is masked first.
+// values gathers the variables of a new review app: the copies, the manifest's, then
+// env, the later winning. Every copied value and every secret is masked first.
 func values(ctx context.Context, c Child, s Setup, url string) ([]scalingo.Variable, error) {
 	var out []scalingo.Variable
 	set := func(name, value string) {
@@ -308,6 +439,9 @@ func values(ctx context.Context, c Child, s Setup, url string) ([]scalingo.Varia
 			}
 			set(v.Name, v.Value)
 		}
+	}
+	for _, v := range s.Env {
+		set(v.Name, v.Value)
 	}
 	return out, nil
 }
@@ -403,11 +537,49 @@ func sleep(ctx context.Context, clk clock.Clock, d time.Duration) error {
 	}
 }
 
-// Destroyed and Absent are the status outputs of a destroy.
+// Destroyed, Absent and Kept are the status outputs of a destroy; Kept: a closed event
+// left a fixed review-app-name alone.
 const (
 	Destroyed = "destroyed"
 	Absent    = "absent"
+	Kept      = "kept"
 )
+
+// RefusedError is a destroy this tool does not do: nothing is deleted, and the reason
+// is named.
+type RefusedError struct{ App, Reason string }
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("review app %s is not deleted: %s", e.App, e.Reason)
+}
+
+// KeptNotice is what a closed event says when it leaves a fixed review-app-name alone.
+const KeptNotice = "not deleted: review-app-name is fixed; delete it with destroy: true"
+
+// CheckDestroy says, before any request, whether a destroy of kids may go on. It deletes
+// only a review app this tool would have made for this request: <parent>-pr<N> for the
+// run's own N, or a review-app-name given with destroy: true given too (explicit). A
+// closed event alone leaves a review-app-name alone (keep, no error): a workflow that
+// deploys every request to one fixed app would lose it whenever any request closes.
+// Never the parent, never a target of the same run (targets): those are refused, and a
+// refusal of one deletes none.
+func CheckDestroy(kids []Child, targets []string, explicit bool) (keep bool, err error) {
+	var errs []error
+	for _, c := range kids {
+		switch {
+		case c.Name == c.Parent:
+			errs = append(errs, &RefusedError{App: c.Name, Reason: "it is the parent app itself, not a review app of it"})
+		case slices.Contains(targets, c.Name):
+			errs = append(errs, &RefusedError{App: c.Name, Reason: "it is a target of this same run (app names it): a run never deletes what it deploys to"})
+		case c.Fixed && !explicit:
+			keep = true
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return false, err
+	}
+	return keep, nil
+}
 
 // Destroy deletes c if it is a child of its parent: Absent when there is nothing to
 // delete, Destroyed once deleted. An app that is not a child of the parent is an error,

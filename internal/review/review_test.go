@@ -67,6 +67,19 @@ func (r *rig) child(t *testing.T, name, parent, token string) Child {
 	return Child{Name: name, Parent: parent, Region: "osc-fr1", Client: client, Reporter: rep}
 }
 
+// deployOnce creates a deployment of c through the API, as the deploy flow would once
+// the set-up is complete (its source is never uploaded: it fails to build).
+func deployOnce(t *testing.T, c Child) {
+	t.Helper()
+	src, err := c.Client.CreateSource(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client.CreateDeployment(context.Background(), c.Name, src.DownloadURL, "v1", ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // writes are the requests that change something at Scalingo.
 func writes(fake *fakescalingo.Server) []string {
 	var out []string
@@ -166,7 +179,9 @@ func TestEnsure_CreatesAndConfiguresOnce(t *testing.T) {
 		}
 	}
 
-	// A second run reuses the child and changes nothing, even what was changed by hand.
+	// Once deployed, a second run reuses the child and changes nothing, even what was
+	// changed by hand.
+	deployOnce(t, c)
 	r.fake.AddApp("parent-app-pr7", fakescalingo.Scenario{Parent: "parent-app", Variables: map[string]string{"FEATURE": "by-hand"}})
 	before := len(writes(r.fake))
 	target, err = Ensure(context.Background(), c, setup)
@@ -176,7 +191,8 @@ func TestEnsure_CreatesAndConfiguresOnce(t *testing.T) {
 	if w := writes(r.fake)[before:]; len(w) > 0 {
 		t.Errorf("the second run wrote %q", w)
 	}
-	// Never deployed with success: what goes with the first success still does.
+	// Never deployed with success (the source was never uploaded): what goes with the
+	// first success still does.
 	if target.PostdeployHook != setup.FirstDeploy || target.AfterSuccess == nil {
 		t.Errorf("a reused child not yet deployed lost its first-deploy hook or formation: %+v", target)
 	}
@@ -226,10 +242,10 @@ func TestEnsure_Refusals(t *testing.T) {
 			f.PlanApp("parent-app-pr7", fakescalingo.Scenario{AddonPolls: 1 << 20})
 		}, addons: []Addon{{Provider: "redis", Plan: "redis-sandbox"}}, check: func(t *testing.T, err error) {
 			if err == nil || !strings.Contains(err.Error(), "still not running after 1m0s: redis (provisioning)") ||
-				!strings.Contains(err.Error(), "created but is not fully configured: delete it (destroy: true) and run again") {
+				!strings.Contains(err.Error(), "review app parent-app-pr7 could not be set up and was deleted") {
 				t.Errorf("err = %v", err)
 			}
-		}, created: true},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,7 +32,8 @@ func children(cfg *config.Config, clients map[string]*scalingo.Client, r *platfo
 	out := make([]review.Child, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		name := cfg.ReviewAppName(t.App)
-		out[i] = review.Child{Name: name, Parent: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view(r, cfg, name)}
+		out[i] = review.Child{Name: name, Parent: t.App, Region: t.Region, Fixed: cfg.Review.Name != "",
+			Client: clients[t.Region], Reporter: view(r, cfg, name)}
 	}
 	return out
 }
@@ -58,6 +59,9 @@ func parseManifest(data []byte) (*manifest.Manifest, error) {
 // manifest for what they leave out.
 func reviewSetup(cfg *config.Config, man *manifest.Manifest, h hooks) (review.Setup, error) {
 	s := review.Setup{CopyEnv: cfg.Review.CopyEnv, Timeout: cfg.Timeout, Clock: h.clock, PollInterval: h.timing.PollInterval}
+	for _, v := range cfg.Env {
+		s.Env = append(s.Env, scalingo.Variable{Name: v.Name, Value: v.Value})
+	}
 	for _, item := range cfg.Review.Addons {
 		a, err := manifest.ParseAddon(item)
 		if err != nil {
@@ -138,12 +142,26 @@ func ensureChildren(ctx context.Context, cfg *config.Config, man *manifest.Manif
 // destroyRun deletes the review app of every parent of the run; no archive is built.
 // The outputs name the review app and say whether it was destroyed or absent.
 func destroyRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (platform.Outputs, error) {
+	// Before any request: what may be deleted depends on the inputs alone.
+	targets := make([]string, len(cfg.Targets))
+	for i, t := range cfg.Targets {
+		targets[i] = t.App
+	}
+	kids := children(cfg, nil, r)
+	keep, err := review.CheckDestroy(kids, targets, cfg.Review.Destroy)
+	if err != nil {
+		return platform.Outputs{}, err
+	}
+	if keep {
+		r.Notice("%s", review.KeptNotice)
+		return platform.Outputs{App: kids[0].Name, Status: review.Kept}, nil
+	}
 	clients, done, err := newClients(ctx, cfg, getenv, r, h)
 	if err != nil {
 		return platform.Outputs{}, err
 	}
 	defer done()
-	kids := children(cfg, clients, r)
+	kids = children(cfg, clients, r)
 	statuses := make([]string, len(kids))
 	errs := make([]error, len(kids))
 	var wg sync.WaitGroup

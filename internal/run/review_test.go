@@ -542,7 +542,7 @@ func TestReview_NewChildStartsEmpty(t *testing.T) {
 	if strings.Contains(everything(w, res, e), "prod-password") {
 		t.Error("the parent's secret shows in the output")
 	}
-	if !strings.Contains(res.stdout, "Removed 2 variables that my-app-pr42 held on creation (DATABASE_URL, PUBLIC_NAME)") {
+	if !strings.Contains(res.stdout, "Removed 2 variables that my-app-pr42 held (DATABASE_URL, PUBLIC_NAME)") {
 		t.Errorf("the removal is not said:\n%s", res.stdout)
 	}
 }
