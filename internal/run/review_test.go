@@ -585,3 +585,182 @@ func TestReview_ManifestUnsetsACopy(t *testing.T) {
 		t.Errorf("review app variables %v, want SMTP_HOST only", got)
 	}
 }
+
+// TestReview_SetupFailsThenSecondRun makes each step of a new review app's set-up fail
+// in turn, on a parent whose children inherit its variables and addons (production's
+// database among them), then runs again as a CI retry or the next push would: no
+// deployment ever starts while the review app holds a value the run did not set. The
+// fake records the app's variables and addons at each deployment's creation.
+func TestReview_SetupFailsThenSecondRun(t *testing.T) {
+	t.Parallel()
+	const collaborator = "tk-us-collaborator-000000000000000000000000"
+	const prodDB, stripe = "postgres://admin:prod-secret-db@db.internal/prod", "sk_live_prod-secret-stripe"
+	tests := []struct {
+		name   string
+		faults []fakescalingo.Fault
+		// adopted: the lost creation's app is found and set up in the first run.
+		adopted bool
+	}{
+		{name: "addon removal", faults: []fakescalingo.Fault{{Method: "DELETE", Path: "/v1/apps/my-app-pr42/addons/", Status: 500, Times: -1}}},
+		{name: "variable removal", faults: []fakescalingo.Fault{{Method: "DELETE", Path: "/v1/apps/my-app-pr42/variables/", Status: 500, Times: -1}}},
+		{name: "copy", faults: []fakescalingo.Fault{{Method: "GET", Path: "/v1/apps/my-app/variables", Status: 500, Times: -1}}},
+		{name: "manifest values", faults: []fakescalingo.Fault{{Method: "PUT", Path: "/v1/apps/my-app-pr42/variables", Status: 500, Times: -1}}},
+		{name: "addon provisioning", faults: []fakescalingo.Fault{{Method: "POST", Path: "/v1/apps/my-app-pr42/addons", Status: 500, Times: -1}}},
+		{name: "creation answer lost", faults: []fakescalingo.Fault{{Method: "POST", Path: "/v1/apps/my-app/child_apps", DropResponse: true}}, adopted: true},
+		{name: "creation answer lost, then the app unreadable", faults: []fakescalingo.Fault{
+			{Method: "POST", Path: "/v1/apps/my-app/child_apps", DropResponse: true},
+			{Method: "GET", Path: "/v1/apps/my-app-pr42", After: 1, Status: 500, Times: -1},
+		}},
+	}
+	for _, tt := range tests {
+		for _, owner := range []bool{true, false} {
+			name := tt.name + "/as a collaborator"
+			if owner {
+				name = tt.name + "/as the owner"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				w := newWorld(t, fakescalingo.Options{CollaboratorToken: collaborator})
+				w.fake.AddApp("my-app", fakescalingo.Scenario{ChildrenInheritVariables: true, ChildrenInheritAddons: true,
+					Variables: map[string]string{"DATABASE_URL": prodDB, "STRIPE_SECRET": stripe, "SMTP_HOST": "smtp.example"}})
+				for _, a := range [][2]string{{"postgresql", "postgresql-business-1024"}, {"redis", "redis-starter-256"}} {
+					if err := w.fake.AddAddon("my-app", a[0], a[1]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				parent, _ := w.fake.App("my-app")
+				writeTree(t, w.ws, map[string]string{"scalingo.json": `{"env": {"FEATURE": {"value": "manifest"}}}`})
+				inputs := []string{"INPUT_COPY-ENV", "SMTP_HOST", "INPUT_ENV", "RELEASE=v1", "INPUT_ADDONS", "postgresql:postgresql-starter-512"}
+				if !owner {
+					inputs = append(inputs, "INPUT_API-TOKEN", collaborator)
+				}
+				for _, f := range tt.faults {
+					w.fake.Inject(f)
+				}
+
+				e := reviewEnv(t, w, event(t, "opened"), inputs...)
+				res := w.run(t, context.Background(), e)
+				switch {
+				case tt.adopted:
+					if res.code != 0 {
+						t.Fatalf("first run: exit %d, want the lost creation's app set up\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+					}
+				case res.code != 1:
+					t.Fatalf("first run: exit %d, want 1\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+				case len(w.fake.Deployments("my-app-pr42")) > 0:
+					t.Fatal("a deployment was created after a failed set-up")
+				default:
+					_, exists := w.fake.App("my-app-pr42")
+					out := res.stdout + res.stderr
+					said := strings.Contains(out, "was deleted: nothing of it is left") ||
+						strings.Contains(out, "is left, never deployed") || strings.Contains(out, "could not tell whether it was created")
+					if !said || exists == strings.Contains(out, "was deleted") {
+						t.Errorf("the first run does not say what is left (the review app exists: %v):\n%s", exists, res.stdout)
+					}
+				}
+				if all := everything(w, res, e); strings.Contains(all, "prod-secret") {
+					t.Errorf("a production value shows in the first run's output:\n%s", all)
+				}
+
+				w.fake.ClearFaults()
+				e = reviewEnv(t, w, event(t, "synchronize"), inputs...)
+				res = w.run(t, context.Background(), e)
+				if res.code != 0 {
+					t.Fatalf("second run: exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+				}
+				deps := w.fake.Deployments("my-app-pr42")
+				if len(deps) == 0 {
+					t.Fatal("no deployment")
+				}
+				for i, d := range deps {
+					want := map[string]string{"SMTP_HOST": "smtp.example", "FEATURE": "manifest", "RELEASE": "v1"}
+					got := maps.Clone(d.Env)
+					if db := got["SCALINGO_POSTGRESQL_URL"]; db == "" || db == parent.Variables["SCALINGO_POSTGRESQL_URL"] {
+						t.Errorf("deployment %d started with SCALINGO_POSTGRESQL_URL %q: want the review app's own database", i+1, db)
+					}
+					delete(got, "SCALINGO_POSTGRESQL_URL")
+					if !maps.Equal(got, want) {
+						t.Errorf("deployment %d started with variables %v, want %v and the addon's", i+1, slices.Sorted(maps.Keys(d.Env)), slices.Sorted(maps.Keys(want)))
+					}
+					if len(d.Addons) != 1 || d.Addons[0].PlanName != "postgresql-starter-512" || d.Addons[0].Status != "running" {
+						t.Errorf("deployment %d started with addons %+v, want the one the run provisioned, running", i+1, d.Addons)
+					}
+				}
+				if all := everything(w, res, e); strings.Contains(all, "prod-secret") {
+					t.Errorf("a production value shows in the second run's output:\n%s", all)
+				}
+			})
+		}
+	}
+}
+
+// TestReview_DestroyOnlyItsOwn tries, as an attacker or a careless workflow would, to make
+// a destroy delete what is not a review app of this request: every refusal exits 1 and
+// deletes nothing; a closed event leaves a fixed review-app-name alone.
+func TestReview_DestroyOnlyItsOwn(t *testing.T) {
+	t.Parallel()
+	closed := "../../testdata/events/github-pull_request-closed.json"
+	tests := []struct {
+		name     string
+		event    string
+		inputs   []string
+		code     int
+		says     string
+		deleted  []string
+		status   string
+		requests bool
+	}{
+		{name: "a closed event deletes the request's own review app", event: closed,
+			code: 0, deleted: []string{"my-app-pr42"}, status: "destroyed", requests: true},
+		{name: "a closed event leaves a fixed review-app-name", event: closed, inputs: []string{"INPUT_REVIEW-APP-NAME", "my-app-staging"},
+			code: 0, says: "not deleted: review-app-name is fixed; delete it with destroy: true", status: "kept"},
+		{name: "a closed event with destroy: false leaves a fixed review-app-name", event: closed,
+			inputs: []string{"INPUT_REVIEW-APP-NAME", "my-app-staging", "INPUT_DESTROY", "false"},
+			code:   0, says: "not deleted: review-app-name is fixed", status: "kept"},
+		{name: "a fixed review-app-name with destroy: true", event: "opened", inputs: []string{"INPUT_REVIEW-APP-NAME", "my-app-staging", "INPUT_DESTROY", "true"},
+			code: 0, deleted: []string{"my-app-staging"}, status: "destroyed", requests: true},
+		{name: "the parent by review-app-name", event: "opened", inputs: []string{"INPUT_REVIEW-APP-NAME", "my-app", "INPUT_DESTROY", "true"},
+			code: 1, says: "review app my-app is not deleted: it is the parent app itself"},
+		{name: "the parent by review-app-name on a closed event", event: closed, inputs: []string{"INPUT_REVIEW-APP-NAME", "my-app"},
+			code: 1, says: "review app my-app is not deleted: it is the parent app itself"},
+		{name: "a target of the same run", event: "opened", inputs: []string{"INPUT_APP", "my-app,my-app-pr42", "INPUT_DESTROY", "true"},
+			code: 1, says: "review app my-app-pr42 is not deleted: it is a target of this same run"},
+		{name: "a target of the same run on a closed event", event: closed, inputs: []string{"INPUT_APP", "my-app-pr42,my-app"},
+			code: 1, says: "review app my-app-pr42 is not deleted: it is a target of this same run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, fakescalingo.Options{})
+			w.fake.AddApp("my-app", fakescalingo.Scenario{})
+			for _, child := range []string{"my-app-pr42", "my-app-staging"} {
+				w.fake.AddApp(child, fakescalingo.Scenario{Parent: "my-app"})
+			}
+			w.fake.AddApp("my-app-pr42-pr42", fakescalingo.Scenario{Parent: "my-app-pr42"})
+			ev := tt.event
+			if ev == "opened" {
+				ev = event(t, "opened")
+			}
+			e := reviewEnv(t, w, ev, tt.inputs...)
+			res := w.run(t, context.Background(), e)
+			if res.code != tt.code {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", res.code, tt.code, res.stdout, res.stderr)
+			}
+			// On GitHub an error is an annotation on stdout.
+			if !strings.Contains(res.stdout+res.stderr, tt.says) {
+				t.Errorf("the run does not say %q:\nstdout:\n%s\nstderr:\n%s", tt.says, res.stdout, res.stderr)
+			}
+			if got := w.fake.Deleted(); !slices.Equal(got, tt.deleted) {
+				t.Errorf("deleted %q, want %q", got, tt.deleted)
+			}
+			if n := len(w.fake.Requests()); !tt.requests && n > 0 {
+				t.Errorf("%d requests reached the fake", n)
+			}
+			if tt.status != "" {
+				if out := readGitHubOutputs(t, e["GITHUB_OUTPUT"]); out["status"] != tt.status {
+					t.Errorf("outputs %v, want status %s", out, tt.status)
+				}
+			}
+		})
+	}
+}
