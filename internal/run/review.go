@@ -154,7 +154,16 @@ func destroyRun(ctx context.Context, cfg *config.Config, getenv func(string) str
 	}
 	if keep {
 		r.Notice("%s", review.KeptNotice)
+		if cfg.DryRun {
+			return platform.Outputs{}, nil
+		}
 		return platform.Outputs{App: kids[0].Name, Status: review.Kept}, nil
+	}
+	if cfg.DryRun {
+		for _, c := range kids {
+			r.Printf("Dry run: nothing is sent. Review app %s of %s would be deleted, if it is one.", c.Name, c.Parent)
+		}
+		return platform.Outputs{}, nil
 	}
 	clients, done, err := newClients(ctx, cfg, getenv, r, h)
 	if err != nil {

@@ -725,6 +725,10 @@ func TestReview_DestroyOnlyItsOwn(t *testing.T) {
 			code: 1, says: "review app my-app is not deleted: it is the parent app itself"},
 		{name: "a target of the same run", event: "opened", inputs: []string{"INPUT_APP", "my-app,my-app-pr42", "INPUT_DESTROY", "true"},
 			code: 1, says: "review app my-app-pr42 is not deleted: it is a target of this same run"},
+		{name: "a target of the same run, dry run", event: "opened", inputs: []string{"INPUT_APP", "my-app,my-app-pr42", "INPUT_DESTROY", "true", "INPUT_DRY-RUN", "true"},
+			code: 1, says: "review app my-app-pr42 is not deleted: it is a target of this same run"},
+		{name: "the request's own review app, dry run", event: "opened", inputs: []string{"INPUT_DESTROY", "true", "INPUT_DRY-RUN", "true"},
+			code: 0, says: "Dry run: nothing is sent. Review app my-app-pr42 of my-app would be deleted"},
 		{name: "a target of the same run on a closed event", event: closed, inputs: []string{"INPUT_APP", "my-app-pr42,my-app"},
 			code: 1, says: "review app my-app-pr42 is not deleted: it is a target of this same run"},
 	}

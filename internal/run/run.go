@@ -287,14 +287,8 @@ func newClients(ctx context.Context, cfg *config.Config, getenv func(string) str
 }
 
 // destroyMain is the run of a review app's destroy: no archive; the outputs name the
-// review app and its status, destroyed or absent.
+// review app and its status: destroyed, absent, or kept (review.CheckDestroy).
 func destroyMain(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, errOut io.Writer, h hooks) error {
-	if cfg.DryRun {
-		for _, t := range cfg.Targets {
-			r.Printf("Dry run: nothing is sent. Review app %s of %s would be deleted, if it is one.", cfg.ReviewAppName(t.App), t.App)
-		}
-		return nil
-	}
 	out, err := destroyRun(ctx, cfg, getenv, r, h)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		err = cause
