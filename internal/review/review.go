@@ -164,11 +164,7 @@ func Ensure(ctx context.Context, c Child, s Setup) (deploy.Target, error) {
 		}
 		created = true
 	}
-	url := app.BaseURL
-	if url == "" {
-		url = app.URL
-	}
-	if err := configure(ctx, c, s, url, plans); err != nil {
+	if err := configure(ctx, c, s, orURL(app), plans); err != nil {
 		return t, abandon(ctx, c, err, created)
 	}
 	firstDeploy(&t, c, s)
@@ -198,6 +194,7 @@ func create(ctx context.Context, c Child) (*scalingo.App, error) {
 	return app, nil
 }
 
+// orURL is the app's Scalingo address (base_url), else its url.
 func orURL(app *scalingo.App) string {
 	if app.BaseURL != "" {
 		return app.BaseURL

@@ -19,7 +19,8 @@ import (
 )
 
 // Review apps are a step before the deploy: each target of the run is a parent, its
-// child is ensured (created and configured once) and becomes the deploy's target.
+// child is ensured (set up until its first deployment, never deployed before that) and
+// becomes the deploy's target.
 
 // destroying tells a review run that deletes rather than deploys: destroy: true, or a
 // GitHub pull request event whose action is closed.
