@@ -218,6 +218,13 @@ func TestOfficialClient_addons(t *testing.T) {
 	if code, apiErr := apiError(t, err); code != 404 || !errors.As(apiErr, &nf) || nf.Resource != "plan" {
 		t.Errorf("plan name as id: %v", err)
 	}
+	// Removing an addon takes its variable with it.
+	if err := c.AddonDestroy(ctx, "my-app", res.Addon.ID); err != nil {
+		t.Fatalf("AddonDestroy: %v", err)
+	}
+	if app, _ := s.App("my-app"); len(app.Addons) != 0 || app.Variables["SCALINGO_POSTGRESQL_URL"] != "" {
+		t.Errorf("after AddonDestroy: %+v", app)
+	}
 }
 
 func TestOfficialClient_scaleAndHook(t *testing.T) {
