@@ -58,6 +58,8 @@ type addon struct {
 	polls      int
 	resourceID string
 	created    time.Time
+	// removing counts the listings a removed addon still appears in (Scenario.AddonRemovalPolls).
+	removing int
 }
 
 // status is "provisioning" for Scenario.AddonPolls GETs, then "running".
@@ -116,6 +118,7 @@ func (s *Server) listAddons(w http.ResponseWriter, r *http.Request, a *app) {
 		list = append(list, s.addonJSON(a, ad))
 	}
 	a.pollAddons()
+	a.settleRemovals()
 	writeJSON(w, http.StatusOK, map[string]any{"addons": list})
 }
 

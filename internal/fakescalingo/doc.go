@@ -54,7 +54,8 @@
 //	                                               an id (a name is 404 resource "plan"); sets the
 //	                                               provider's SCALINGO_*_URL variable
 //	GET    /v1/apps/{app}/addons[/{id}]            "provisioning" for Scenario.AddonPolls GETs, then "running"
-//	DELETE /v1/apps/{app}/addons/{id}              204; the addon's variable goes with it
+//	DELETE /v1/apps/{app}/addons/{id}              204; the addon's variable goes with it (after
+//	                                               Scenario.AddonRemovalPolls listings of the addons)
 //	POST   /v1/apps/{app}/scale                    {"containers":[{"name","amount","size"}]}: 200 and
 //	                                               applied at once if never deployed, else 202 with
 //	                                               Location: …/operations/{id}

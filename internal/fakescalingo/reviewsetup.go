@@ -43,10 +43,33 @@ func (s *Server) deleteAddon(w http.ResponseWriter, r *http.Request, a *app) {
 		writeJSON(w, http.StatusNotFound, map[string]any{"resource": "addon", "error": "not found"})
 		return
 	}
-	name := a.addons[i].prov.varName
-	a.addons = slices.Delete(a.addons, i, i+1)
-	a.vars = slices.DeleteFunc(a.vars, func(v *variable) bool { return v.name == name })
+	ad := a.addons[i]
+	if ad.removing > 0 {
+		writeJSON(w, http.StatusNotFound, map[string]any{"resource": "addon", "error": "not found"})
+		return
+	}
+	if ad.removing = a.sc.AddonRemovalPolls; ad.removing == 0 {
+		a.dropAddon(ad)
+	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// dropAddon removes ad and its variable. The caller holds s.mu.
+func (a *app) dropAddon(ad *addon) {
+	a.addons = slices.DeleteFunc(a.addons, func(x *addon) bool { return x == ad })
+	a.vars = slices.DeleteFunc(a.vars, func(v *variable) bool { return v.name == ad.prov.varName })
+}
+
+// settleRemovals counts one listing for each addon being removed, and drops those
+// whose removal is done. The caller holds s.mu.
+func (a *app) settleRemovals() {
+	for _, ad := range slices.Clone(a.addons) {
+		if ad.removing > 0 {
+			if ad.removing--; ad.removing == 0 {
+				a.dropAddon(ad)
+			}
+		}
+	}
 }
 
 // addonsOf is the snapshot of a's addons. The caller holds s.mu.

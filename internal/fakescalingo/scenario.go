@@ -69,6 +69,10 @@ type Scenario struct {
 	// provider and plan this app has, and that addon's variable with this app's value,
 	// as the same doc said: a client must not assume a new child has no addon.
 	ChildrenInheritAddons bool
+	// AddonRemovalPolls keeps a removed addon of this app listed (and its variable set)
+	// for that many GETs of the app's addons after DELETE answered 204, as a
+	// deprovisioning that outlasts its answer would.
+	AddonRemovalPolls int
 	// AddonPolls is how many GETs (list or show) an addon of this app
 	// answers "provisioning" before "running"; 0: running at once.
 	AddonPolls int

@@ -277,7 +277,7 @@ func firstDeploy(t *deploy.Target, c Child, s Setup) {
 // copies, the manifest's values and env are set; the addons are provisioned and waited
 // for until they run. Only then may its first deployment be created.
 func configure(ctx context.Context, c Child, s Setup, url string, plans []string) error {
-	if err := empty(ctx, c); err != nil {
+	if err := empty(ctx, c, s); err != nil {
 		return err
 	}
 	vars, err := values(ctx, c, s, url)
@@ -311,7 +311,7 @@ func configure(ctx context.Context, c Child, s Setup, url string, plans []string
 // or shares the parent's cannot be told from the API, while one this run provisions is
 // the child's own. Addons go first, as their variables go with them. Names are printed,
 // never values.
-func empty(ctx context.Context, c Child) error {
+func empty(ctx context.Context, c Child, s Setup) error {
 	addons, err := c.Client.Addons(ctx, c.Name)
 	if err != nil {
 		return fmt.Errorf("read the addons of review app %s: %w", c.Name, err)
@@ -326,6 +326,11 @@ func empty(ctx context.Context, c Child) error {
 	if len(provs) > 0 {
 		slices.Sort(provs)
 		c.Reporter.Printf("Removed %d addons that %s held (%s): a review app gets only the addons the run provisions.", len(provs), c.Name, strings.Join(provs, ", "))
+		// Deprovisioning may outlast the answer: one of the same provider cannot be
+		// provisioned, nor its variable be known gone, before it is.
+		if err := waitNoAddons(ctx, c, s); err != nil {
+			return err
+		}
 	}
 	held, err := c.Client.Variables(ctx, c.Name)
 	if err != nil {
@@ -358,6 +363,30 @@ func empty(ctx context.Context, c Child) error {
 		return fmt.Errorf("review app %s still holds %s after their removal", c.Name, strings.Join(names, ", "))
 	}
 	return nil
+}
+
+// waitNoAddons polls the app's addons until none is listed, for at most s.Timeout.
+func waitNoAddons(ctx context.Context, c Child, s Setup) error {
+	deadline := s.Clock.Now().Add(s.Timeout)
+	for {
+		addons, err := c.Client.Addons(ctx, c.Name)
+		if err != nil {
+			return fmt.Errorf("check the addons of review app %s: %w", c.Name, err)
+		}
+		if len(addons) == 0 {
+			return nil
+		}
+		if !s.Clock.Now().Before(deadline) {
+			var provs []string
+			for _, a := range addons {
+				provs = append(provs, a.Provider.ID+" ("+a.Status+")")
+			}
+			return fmt.Errorf("review app %s still holds addons %s %s after their removal", c.Name, strings.Join(provs, ", "), s.Timeout)
+		}
+		if err := sleep(ctx, s.Clock, s.PollInterval); err != nil {
+			return err
+		}
+	}
 }
 
 func notFound(err error) bool {

@@ -209,3 +209,26 @@ func TestCheckDestroy(t *testing.T) {
 		})
 	}
 }
+
+// TestEnsure_WaitsForAddonRemoval: an inherited addon whose removal outlasts its answer
+// is waited for, then the run's own of the same provider is provisioned.
+func TestEnsure_WaitsForAddonRemoval(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, fakescalingo.Options{})
+	r.fake.AddApp("parent-app", fakescalingo.Scenario{ChildrenInheritAddons: true})
+	if err := r.fake.AddAddon("parent-app", "postgresql", "postgresql-business-1024"); err != nil {
+		t.Fatal(err)
+	}
+	r.fake.PlanApp("parent-app-pr7", fakescalingo.Scenario{AddonRemovalPolls: 3})
+	c := r.child(t, "parent-app-pr7", "parent-app", r.fake.APIToken)
+	_, err := Ensure(context.Background(), c, Setup{Clock: r.clock, Addons: []Addon{{Provider: "postgresql", Plan: "postgresql-starter-512"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _ := r.fake.App("parent-app-pr7")
+	parent, _ := r.fake.App("parent-app")
+	if len(app.Addons) != 1 || app.Addons[0].PlanName != "postgresql-starter-512" ||
+		app.Variables["SCALINGO_POSTGRESQL_URL"] == parent.Variables["SCALINGO_POSTGRESQL_URL"] {
+		t.Errorf("addons %+v, variables %v: want the run's own database only", app.Addons, app.Variables)
+	}
+}
