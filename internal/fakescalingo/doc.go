@@ -144,6 +144,11 @@
 // (0 means 1, negative means all) after letting After matching requests
 // through. Requests() shows which fault hit which request.
 //
+// Fault.OtherPort with Redirect answers an auth, API or stream request with a
+// redirect to another port of 127.0.0.1 (plain HTTP); what reaches that port
+// is logged as Server "elsewhere". Options.TLS serves auth, API and stream
+// over TLS (TLSClientConfig trusts it); with PlainStream the stream stays ws://.
+//
 // # Stream
 //
 // The first frame must be {"type":"auth","data":{"token":"<JWT>"}}; anything

@@ -34,6 +34,12 @@ type Fault struct {
 	// Redirect ("301", "302", "307" or "308") answers an upload with a
 	// redirect to the storage's own signed URL (Location set), as S3 or a proxy would.
 	Redirect string
+	// OtherPort, with Redirect, answers any request (auth, API, stream) with
+	// a redirect to the same path and query on another port of 127.0.0.1,
+	// plain HTTP, as a hostile or misconfigured front would. What arrives there
+	// is logged as Server "elsewhere"; a client that keeps credentials in
+	// their origin sends nothing there.
+	OtherPort bool
 	// DropResponse does the work (creates the deployment, stores the upload…)
 	// then closes the connection without answering.
 	DropResponse bool
@@ -62,6 +68,8 @@ func (f *faultState) describe() string {
 	switch {
 	case f.Status != 0:
 		parts = append(parts, "status "+strconv.Itoa(f.Status))
+	case f.Redirect != "" && f.OtherPort:
+		parts = append(parts, "redirect "+f.Redirect+" to another port")
 	case f.Redirect != "":
 		parts = append(parts, "redirect "+f.Redirect)
 	case f.DropResponse:
@@ -148,6 +156,11 @@ func (s *Server) applyFault(role string, f *faultState, w *statusWriter, r *http
 		code, err := strconv.Atoi(f.Redirect)
 		if err != nil || code < 300 || code > 399 {
 			http.Error(w, "fakescalingo: bad Fault.Redirect "+f.Redirect, http.StatusInternalServerError)
+			return false
+		}
+		if f.OtherPort {
+			w.Header().Set("Location", s.elsewhere.URL+r.URL.RequestURI())
+			w.WriteHeader(code)
 			return false
 		}
 		target, ok := s.storageTarget(r)

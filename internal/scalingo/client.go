@@ -53,6 +53,10 @@ type Options struct {
 	Limiter *Limiter
 	// CallTimeout bounds one API call; 0 means 60s. The upload has its own bound.
 	CallTimeout time.Duration
+	// AuthURLInput and APIURLInput name the inputs that set AuthURL and APIURL, for the
+	// message when a host does not exist; "" means "auth-url" and "api-url". A
+	// regional client names its own (WithInput).
+	AuthURLInput, APIURLInput string
 }
 
 // APIRequestsPerMinute is the API's rate limit (developers.scalingo.com, since 2025).
@@ -80,7 +84,8 @@ type session struct {
 // Client talks to one Scalingo region. It is safe for concurrent use.
 type Client struct {
 	*session
-	apiURL *url.URL // set once, by New or ForRegion
+	apiURL   *url.URL // set once, by New or ForRegion
+	apiInput string   // the input that sets apiURL, for messages
 }
 
 // New returns a Client. It sends no request.
@@ -97,6 +102,12 @@ func New(opts Options) (*Client, error) {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 60 * time.Second
 	}
+	if opts.AuthURLInput == "" {
+		opts.AuthURLInput = "auth-url"
+	}
+	if opts.APIURLInput == "" {
+		opts.APIURLInput = "api-url"
+	}
 	s := &session{opts: opts, clk: opts.Clock, limiter: opts.Limiter}
 	if s.clk == nil {
 		s.clk = clock.Real
@@ -112,7 +123,7 @@ func New(opts Options) (*Client, error) {
 	if s.authURL, err = baseURL(opts.AuthURL); err != nil {
 		return nil, fmt.Errorf("auth URL: %w", err)
 	}
-	c := &Client{session: s}
+	c := &Client{session: s, apiInput: opts.APIURLInput}
 	if opts.APIURL != "" {
 		if c.apiURL, err = baseURL(opts.APIURL); err != nil {
 			return nil, fmt.Errorf("API URL: %w", err)
@@ -133,12 +144,14 @@ func New(opts Options) (*Client, error) {
 		ErrorBody:   decodeErrorBody,
 	})
 	s.policy = s.core.Policy() // with the core's defaults
-	s.ws = &http.Client{Transport: transport}
+	// The stream's handshake carries no credential, but the JWT follows on the
+	// connection it opens: same origin rule.
+	s.ws = httpapi.NewHTTPClient(transport)
 	if t, ok := transport.(*http.Transport); ok {
 		t = t.Clone()
 		t.ForceAttemptHTTP2 = false
 		t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
-		s.ws = &http.Client{Transport: t}
+		s.ws = httpapi.NewHTTPClient(t)
 	}
 	s.storage = &http.Client{
 		Transport: transport,
@@ -157,7 +170,15 @@ func (c *Client) ForRegion(apiURL string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("API URL: %w", err)
 	}
-	return &Client{session: c.session, apiURL: u}, nil
+	return &Client{session: c.session, apiURL: u, apiInput: c.apiInput}, nil
+}
+
+// WithInput returns c naming input (e.g. "region") as what sets its API URL, in the
+// message when the API's host does not exist.
+func (c *Client) WithInput(input string) *Client {
+	cp := *c
+	cp.apiInput = input
+	return &cp
 }
 
 // Policy returns the retry policy the client follows, for the callers that retry on
@@ -185,10 +206,10 @@ func (c *Client) APIURL() string {
 	return c.apiURL.String()
 }
 
-// onAPI refuses a URL that an answer named (links.output, an operation's Location) on
-// another host than the API's: the bearer token goes with the request, only to the API.
+// onAPI refuses a URL that an answer named (links.output, an operation's Location) out
+// of the API's origin: the bearer token goes with the request, only to the API.
 func (c *Client) onAPI(u *url.URL) error {
-	if c.apiURL == nil || u.Scheme != c.apiURL.Scheme || u.Host != c.apiURL.Host {
+	if c.apiURL == nil || !httpapi.SameOrigin(u, c.apiURL) {
 		host := ""
 		if c.apiURL != nil {
 			host = c.apiURL.Host
@@ -253,8 +274,29 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 			return true
 		}
 	}
-	return c.core.Do(ctx, r, out)
+	err = c.core.Do(ctx, r, out)
+	if host := httpapi.NotFoundHost(err); host != "" {
+		input := c.apiInput
+		if cl.base == c.authURL {
+			input = c.opts.AuthURLInput
+		}
+		return &HostError{Host: host, Input: input, Err: err}
+	}
+	return err
 }
+
+// HostError is a host name that does not exist (DNS NXDOMAIN): it was not retried.
+type HostError struct {
+	Host  string
+	Input string // the input that sets it: "region", "api-url" or "auth-url"
+	Err   error
+}
+
+func (e *HostError) Error() string {
+	return fmt.Sprintf("host %s does not exist (no such host; not retried): check %s", e.Host, e.Input)
+}
+
+func (e *HostError) Unwrap() error { return e.Err }
 
 func (c *Client) target(cl call) (*url.URL, error) {
 	if cl.abs != "" {
