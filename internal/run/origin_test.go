@@ -2,6 +2,8 @@ package run
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -81,5 +83,26 @@ func TestRun_HostNotFound(t *testing.T) {
 				t.Errorf("DNS queries %q, want one lookup", dns.Queries())
 			}
 		})
+	}
+}
+
+// TestHealthCheck_UserinfoNotEchoed: an app URL with credentials in it (as an API answer
+// may hold) is never echoed with its password, in the log or in the failure.
+func TestHealthCheck_UserinfoNotEchoed(t *testing.T) {
+	t.Parallel()
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer app.Close()
+	w := newWorld(t, fakescalingo.Options{})
+	w.fake.AddApp("my-app", fakescalingo.Scenario{URL: "http://admin:s3cretpw@" + strings.TrimPrefix(app.URL, "http://")})
+	res := w.run(t, context.Background(), w.env("gitlab", "SCALINGO_HEALTH_CHECK", "/healthz", "SCALINGO_HEALTH_CHECK_TIMEOUT", "10s"))
+	if res.code != 1 || !strings.Contains(res.stderr, "health check failed: GET http://admin:***@127.0.0.1") {
+		t.Fatalf("exit %d, want 1 and the URL named without its password\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	for _, line := range strings.Split(res.stdout+res.stderr, "\n") {
+		if strings.Contains(line, "s3cretpw") && strings.Contains(strings.ToLower(line), "health") {
+			t.Errorf("the password shows: %q", line)
+		}
 	}
 }
