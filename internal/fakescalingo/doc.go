@@ -146,8 +146,10 @@
 //
 // Fault.OtherPort with Redirect answers an auth, API or stream request with a
 // redirect to another port of 127.0.0.1 (plain HTTP); what reaches that port
-// is logged as Server "elsewhere". Options.TLS serves auth, API and stream
-// over TLS (TLSClientConfig trusts it); with PlainStream the stream stays ws://.
+// is logged as Server "elsewhere"; it also accepts a WebSocket and counts the
+// stream auth frames it reads (StreamTokensElsewhere). Options.TLS serves auth,
+// API and stream over TLS (TLSClientConfig trusts it); with PlainStream the
+// stream stays ws://.
 //
 // # Stream
 //

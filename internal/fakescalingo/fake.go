@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -125,6 +126,8 @@ type Server struct {
 
 	logMu sync.Mutex
 	reqs  []Request
+
+	streamTokensElsewhere atomic.Int32 // stream auth frames that reached the other port
 }
 
 // Request is one request the fake received, for assertions such as "nothing
@@ -204,9 +207,7 @@ func Start(opts Options) (*Server, error) {
 	s.auth = s.startServer(s.middleware("auth", "", s.authHandler()), opts.TLS)
 	s.stream = s.startServer(s.middleware("stream", "", http.HandlerFunc(s.serveStream)), opts.TLS && !opts.PlainStream)
 	s.storage = s.newServer("storage", http.HandlerFunc(s.serveStorageFront))
-	s.elsewhere = s.newServer("elsewhere", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{})
-	}))
+	s.elsewhere = s.newServer("elsewhere", http.HandlerFunc(s.serveElsewhere))
 	s.AuthURL = s.auth.URL
 	s.APIURL = s.api.URL
 	s.StreamURL = "ws" + strings.TrimPrefix(s.stream.URL, "http")

@@ -1,6 +1,7 @@
 package fakescalingo
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // Fault makes matching requests misbehave. Set one effect (Status, Redirect,
@@ -244,3 +247,34 @@ func writeS3Error(w http.ResponseWriter, status int, code, msg string) {
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message><RequestId>%s</RequestId></Error>", code, msg, randomHex(8))
 }
+
+// serveElsewhere is the other port Fault.OtherPort redirects to, ready to take what a
+// client would wrongly bring: it answers any request 200 {}, and accepts a WebSocket
+// to read the stream's auth frame (StreamTokensElsewhere counts those).
+func (s *Server) serveElsewhere(w http.ResponseWriter, r *http.Request) {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		writeJSON(w, http.StatusOK, map[string]any{})
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if _, msg, err := c.Read(ctx); err == nil && strings.Contains(string(msg), `"token"`) {
+		s.streamTokensElsewhere.Add(1)
+	}
+}
+
+// StreamTokensElsewhere returns how many stream auth frames (which carry the JWT)
+// reached the other port of Fault.OtherPort.
+func (s *Server) StreamTokensElsewhere() int { return int(s.streamTokensElsewhere.Load()) }

@@ -129,6 +129,36 @@ func TestStream_TokenOnlyOverTLSToTheAPIsSite(t *testing.T) {
 	}
 }
 
+// TestStream_HandshakeRedirectNotFollowed: the stream's handshake carries no credential,
+// but the JWT follows on the connection it opens; a redirect of the handshake to another
+// port (which would accept the WebSocket and read the auth frame) is refused.
+func TestStream_HandshakeRedirectNotFollowed(t *testing.T) {
+	t.Parallel()
+	fake, c := startFake(t, fakescalingo.Options{})
+	ctx := context.Background()
+	app, err := c.App(ctx, "my-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.Inject(fakescalingo.Fault{Method: http.MethodGet, Path: "/apps/my-app", Redirect: "307", OtherPort: true})
+	s, err := c.Stream(ctx, app.Links.DeploymentsStream)
+	if err == nil {
+		s.Close()
+	}
+	if n := fake.StreamTokensElsewhere(); n != 0 {
+		t.Errorf("the JWT reached the other port %d times", n)
+	}
+	for _, r := range fake.Requests() {
+		if r.Server == "elsewhere" {
+			t.Errorf("%s %s reached the other port", r.Method, r.Path)
+		}
+	}
+	var re *httpapi.RedirectError
+	if !errors.As(err, &re) {
+		t.Errorf("Stream = %v, want a refused redirect", err)
+	}
+}
+
 func TestSameSite(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
