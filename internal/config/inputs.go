@@ -13,6 +13,7 @@ import (
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/gitref"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 )
 
 type kind int
@@ -339,7 +340,7 @@ func whereToSet(name string) string {
 func checkURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL without credentials or query", raw)
+		return fmt.Errorf("%q is not an absolute http(s) URL without credentials or query", httpapi.MaskUserinfo(raw))
 	}
 	return checkPort(u)
 }
@@ -404,7 +405,7 @@ func parseHealthCheck(c *Config, v string, _ *loader) error {
 	case (u.Scheme == "https" || u.Scheme == "http") && u.Hostname() != "" && u.User == nil:
 		return checkPort(u)
 	}
-	return fmt.Errorf("%q is neither a path starting with / nor an absolute http(s) URL without credentials", v)
+	return fmt.Errorf("%q is neither a path starting with / nor an absolute http(s) URL without credentials", httpapi.MaskUserinfo(v))
 }
 
 // checkHealthCheck: the check runs after the deployment's verdict, which wait=false skips.

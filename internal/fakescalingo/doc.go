@@ -146,6 +146,13 @@
 // (0 means 1, negative means all) after letting After matching requests
 // through. Requests() shows which fault hit which request.
 //
+// Fault.OtherPort with Redirect answers an auth, API or stream request with a
+// redirect to another port of 127.0.0.1 (plain HTTP); what reaches that port
+// is logged as Server "elsewhere"; it also accepts a WebSocket and counts the
+// stream auth frames it reads (StreamTokensElsewhere). Options.TLS serves auth,
+// API and stream over TLS (TLSClientConfig trusts it); with PlainStream the
+// stream stays ws://.
+//
 // # Stream
 //
 // The first frame must be {"type":"auth","data":{"token":"<JWT>"}}; anything

@@ -353,9 +353,18 @@ func regionClients(ctx context.Context, cfg *config.Config, base *scalingo.Clien
 		if err != nil {
 			return nil, fmt.Errorf("region %s: %w", region, err)
 		}
-		clients[region] = c
+		clients[region] = c.WithInput(apiURLInput(cfg, region, u))
 	}
 	return clients, nil
+}
+
+// apiURLInput names the input that sets a region's API URL, for the message when its
+// host does not exist: api-url when given (it differs from the built-in one), else region.
+func apiURLInput(cfg *config.Config, region, apiURL string) string {
+	if region == cfg.Region && apiURL == cfg.APIURL && apiURL != config.Regions[region] {
+		return "api-url"
+	}
+	return "region"
 }
 
 // outputsOf gathers the outputs of a run from its targets' results (the spec's rules:
