@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // PR is the pull or merge request a run belongs to.
@@ -70,8 +71,15 @@ type repo struct {
 }
 
 func readEvent(path string) (PR, error) {
-	// A FIFO or a device would block or never end: only a regular file is read.
-	fi, err := os.Stat(path)
+	// A FIFO or a device would block or never end: only a regular file is read. The open
+	// never blocks (O_NONBLOCK), and the check is on what was opened (fstat), so a path
+	// swapped for a FIFO after a look at it changes nothing.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return PR{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return PR{}, err
 	}
@@ -81,11 +89,6 @@ func readEvent(path string) (PR, error) {
 	if fi.Size() > MaxEventSize {
 		return PR{}, fmt.Errorf("larger than %d bytes", MaxEventSize)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return PR{}, err
-	}
-	defer f.Close()
 	// The file may grow after Stat: the limit holds on what is actually read.
 	data, err := io.ReadAll(io.LimitReader(f, MaxEventSize+1))
 	if err != nil {

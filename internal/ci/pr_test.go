@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -212,11 +213,17 @@ func TestGitHubEventFiles(t *testing.T) {
 	if err := os.WriteFile(edge, []byte(body+strings.Repeat(" ", MaxEventSize-len(body))), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A FIFO with no writer: a blocking open would wait for one forever.
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, path string
 		want       PR
 		wantErr    string
 	}{
+		{"a FIFO", fifo, PR{}, "not a regular file"},
 		{"over the size limit", huge, PR{}, "larger than 26214400 bytes"},
 		{"at the size limit", edge, PR{Number: 3, ForkKnown: true}, ""},
 		{"a directory", dir, PR{}, "not a regular file"},
