@@ -111,6 +111,7 @@ func (c CI) Setting(input, value string) string {
 		return input + ": " + value
 	case pluginSettings:
 		return strings.ReplaceAll(input, "-", "_") + ": " + value
+	case variables:
 	}
 	return "SCALINGO_" + strings.ToUpper(strings.ReplaceAll(input, "-", "_")) + "=" + value
 }
