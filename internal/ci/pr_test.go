@@ -372,3 +372,20 @@ func FuzzParseEvent(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSameRepository: the comparison is symmetric, never panics, and a name is the same
+// as itself whenever it reads as a repository at all.
+func FuzzSameRepository(f *testing.F) {
+	for _, s := range []string{"acme/shop", "git@github.com:acme/shop.git", "git://github.com/acme/shop.git",
+		"https://github.com/acme/shop", "ssh://git@github.com:22/acme/shop", "???", "a/b:c/d", "://x/y"} {
+		f.Add(s, "acme/shop")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if SameRepository(a, b) != SameRepository(b, a) {
+			t.Fatalf("SameRepository(%q, %q) is not symmetric", a, b)
+		}
+		if _, _, ok := repository(a); ok != SameRepository(a, a) {
+			t.Fatalf("%q: readable %v, same as itself %v", a, ok, SameRepository(a, a))
+		}
+	})
+}
