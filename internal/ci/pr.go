@@ -19,8 +19,9 @@ type PR struct {
 	// Fork is true when the request comes from another repository than the one the
 	// pipeline belongs to (its code would run with this repository's secrets).
 	Fork bool
-	// ForkKnown is true when the CI tells forks apart (GitHub and its forges, GitLab).
-	// Elsewhere Fork is false and means nothing.
+	// ForkKnown is true when the CI told, for this run, whether the request comes from a
+	// fork (see "How each CI tells a fork's request" below). Otherwise Fork is false and
+	// means nothing.
 	ForkKnown bool
 	// Closed is true for a GitHub pull_request(_target) event whose action is "closed".
 	Closed bool
