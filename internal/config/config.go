@@ -99,8 +99,9 @@ type Config struct {
 	MaxSize    int64
 	// SourceDateEpoch, when set, clamps file mtimes in the archive (reproducible builds).
 	SourceDateEpoch *time.Time
-	// Env is set on every target before its deployment. The values are secrets: mask them
-	// (Secrets) and never print them.
+	// Env is set on every target before its deployment. Its values are never printed, but
+	// they are not masks either: a value such as "production" or the commit's SHA is also
+	// an app's name or a git ref, and outputs are data (the CI masks the secrets it gives).
 	Env []Var
 	// HealthCheck is "" (none), a path starting with / (joined to the app's URL) or an
 	// absolute http(s) URL, asked after a successful deployment for HealthCheckTimeout.
@@ -135,12 +136,21 @@ const (
 	MaxEnvValueBytes = 8192
 )
 
-// Secrets returns every value to mask in output: the token and each env value.
+// Secrets returns the values known at load time to mask in output: the token. The JWTs
+// and the signed URLs' queries are masked when they arrive. Env values are not masks:
+// masking "production" would turn the output app-url of shop-production into
+// https://shop-***…, and on GitHub star the word in every later step of the job.
 func (c *Config) Secrets() []string {
-	var out []string
-	if c.APIToken != "" {
-		out = append(out, c.APIToken)
+	if c.APIToken == "" {
+		return nil
 	}
+	return []string{c.APIToken}
+}
+
+// unquotable returns the values that no input error may quote: the token, and each env
+// value (one pasted into another input by mistake would be echoed by that input's error).
+func (c *Config) unquotable() []string {
+	out := c.Secrets()
 	for _, v := range c.Env {
 		if v.Value != "" {
 			out = append(out, v.Value)
@@ -297,7 +307,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if len(problems) > 0 {
 		// A value echoed in a message could be a secret (the token, an env value) pasted
 		// into another input. Short values would blank out ordinary words, so they are left.
-		for _, secret := range c.Secrets() {
+		for _, secret := range c.unquotable() {
 			if len(secret) < 6 {
 				continue
 			}

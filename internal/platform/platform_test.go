@@ -128,11 +128,12 @@ func TestWriteOutputs(t *testing.T) {
 	}{
 		{
 			name: "github", platform: config.GitHub, env: []string{"GITHUB_OUTPUT", "gh"},
-			want: map[string]string{"gh": "deployment-id<<_GitHubActionsFileCommandDelimeter_\nd-1\n_GitHubActionsFileCommandDelimeter_\n" +
-				"status<<_GitHubActionsFileCommandDelimeter_\nsuccess\n_GitHubActionsFileCommandDelimeter_\n" +
-				"app-url<<_GitHubActionsFileCommandDelimeter_\nhttps://a.example\n_GitHubActionsFileCommandDelimeter_\n" +
-				"git-ref<<_GitHubActionsFileCommandDelimeter_\nabc\n_GitHubActionsFileCommandDelimeter_\n" +
-				"archive-size<<_GitHubActionsFileCommandDelimeter_\n1234\n_GitHubActionsFileCommandDelimeter_\n"},
+			// DELIM stands for each value's own random delimiter (TestWriteOutputs_Delimiters).
+			want: map[string]string{"gh": "deployment-id<<DELIM\nd-1\nDELIM\n" +
+				"status<<DELIM\nsuccess\nDELIM\n" +
+				"app-url<<DELIM\nhttps://a.example\nDELIM\n" +
+				"git-ref<<DELIM\nabc\nDELIM\n" +
+				"archive-size<<DELIM\n1234\nDELIM\n"},
 		},
 		{name: "github without GITHUB_OUTPUT: skipped with a warning", platform: config.GitHub, want: map[string]string{}},
 		{
@@ -171,6 +172,7 @@ func TestWriteOutputs(t *testing.T) {
 			}
 			for name, want := range tt.want {
 				got, err := os.ReadFile(filepath.Join(dir, name))
+				got = randomDelimiter.ReplaceAll(got, []byte("DELIM"))
 				if err != nil || string(got) != want {
 					t.Errorf("%s = %q (%v), want %q", name, got, err, want)
 				}

@@ -115,7 +115,7 @@ func (r *Reporter) WriteSummary(rows ...Summary) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := openDestination(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY)
 	if err != nil {
 		return fmt.Errorf("write the step summary: %w", err)
 	}

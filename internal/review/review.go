@@ -72,17 +72,18 @@ type Setup struct {
 }
 
 // ForkError refuses a request from another repository: its code would run with the
-// parent's token and copies.
-type ForkError struct{}
+// parent's token and copies. CI words the message as that CI does.
+type ForkError struct{ CI ci.CI }
 
-func (ForkError) Error() string {
-	return "this pull request comes from a fork: its code would run with this repository's Scalingo token and the copied variables; set allow-forks: true to deploy review apps of forks"
+func (e ForkError) Error() string {
+	return fmt.Sprintf("this %s comes from a fork: its code would run with this repository's Scalingo token and the copied variables; set %s to deploy review apps of forks",
+		e.CI.RequestWord(), e.CI.Setting("allow-forks", "true"))
 }
 
 // CheckFork refuses a fork's request unless allowed. It sends nothing.
-func CheckFork(pr ci.PR, allowForks bool) error {
+func CheckFork(c ci.CI, pr ci.PR, allowForks bool) error {
 	if pr.Fork && !allowForks {
-		return ForkError{}
+		return ForkError{CI: c}
 	}
 	return nil
 }

@@ -105,11 +105,11 @@ func TestCheckFork(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckFork(tt.pr, tt.allow)
+			err := CheckFork(ci.Detect(func(string) string { return "" }), tt.pr, tt.allow)
 			if (err != nil) != tt.refused {
 				t.Errorf("CheckFork = %v, want refused %v", err, tt.refused)
 			}
-			if err != nil && !strings.Contains(err.Error(), "allow-forks") {
+			if err != nil && !strings.Contains(err.Error(), "SCALINGO_ALLOW_FORKS=true") {
 				t.Errorf("the refusal %q does not say how to allow forks", err)
 			}
 		})

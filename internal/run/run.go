@@ -137,15 +137,13 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 
 	if cfg.Review.Enabled {
 		// Before any request: a fork's code would run with this token.
-		if err := review.CheckFork(cfg.Review.PR, cfg.Review.AllowForks); err != nil {
+		if err := review.CheckFork(cfg.CI, cfg.Review.PR, cfg.Review.AllowForks); err != nil {
 			report(r, errOut, nil, err)
 			return err
 		}
 		if !cfg.Review.PR.ForkKnown && !cfg.Review.AllowForks {
-			// Drone, Woodpecker and the CIs after them do not say where a pull request
-			// comes from, nor does an event that is not a pull request's: the pipeline's
-			// own trigger rules must keep forks out.
-			r.Warning("%s does not tell whether this run's code comes from a fork: this run cannot refuse one; keep fork pull requests from reaching this step (docs/review-apps.md)", cfg.CI.Name)
+			// The pipeline's own trigger rules must keep forks out (ci.ForkUnknown).
+			r.Warning("%s", cfg.CI.ForkUnknown())
 		}
 	}
 	if destroying(cfg) {
