@@ -341,8 +341,9 @@ func empty(ctx context.Context, c Child, s Setup) error {
 		return nil
 	}
 	var names []string
+	// Values are never printed by this tool; they are not masks either, so that outputs
+	// stay true (an inherited NODE_ENV=production would star "production" in the app URL).
 	for _, v := range held {
-		c.Reporter.Mask(v.Value)
 		if err := c.Client.DeleteVariable(ctx, c.Name, v.ID); err != nil && !notFound(err) {
 			return fmt.Errorf("remove variable %s that review app %s held: %w", v.Name, c.Name, err)
 		}
@@ -444,8 +445,8 @@ func values(ctx context.Context, c Child, s Setup, url string) ([]scalingo.Varia
 			found := false
 			for _, v := range parent {
 				if match(pattern, v.Name) {
-					c.Reporter.Mask(v.Value)
-					set(v.Name, v.Value)
+					set(v.Name, v.Value) // never printed, and not a mask: outputs are data
+
 					found = true
 				}
 			}
