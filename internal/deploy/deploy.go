@@ -82,13 +82,22 @@ type Plan struct {
 	Timing      Timing
 	// Reporter prints what concerns the run as a whole.
 	Reporter *platform.Reporter
+	// Observers receive the events of every target (see Observer).
+	Observers []Observer
 }
 
-// Result is what a run learned of one target, whatever its outcome: the outputs are
-// written from it.
+// Result is what a run learned of one target, whatever its outcome, filled as far as the
+// target went: the outputs and the report are made from it, above this package.
 type Result struct {
 	App, Region string
-	Outputs     platform.Outputs
+	// AppURL is the app's URL, known once the app was looked up.
+	AppURL       string
+	DeploymentID string
+	// Status is the deployment's last known status; empty if none was created.
+	Status Status
+	// GitRef is the ref the deployment was sent with (as the API echoed it).
+	GitRef string
+	Health Health
 	// LogTail is the end of the build log, for the summary of a failed deployment.
 	LogTail string
 	// MaybeCreated is set when the target failed after sending a deployment creation
@@ -102,11 +111,12 @@ type Result struct {
 
 // FailedError is a deployment that ended with a failing status (exit code 1).
 type FailedError struct {
-	ID, Status string
+	ID, App string
+	Status  Status
 }
 
 func (e *FailedError) Error() string {
-	return fmt.Sprintf("deployment %s failed: %s: %s", e.ID, e.Status, Reason(e.Status))
+	return fmt.Sprintf("deployment %s failed: %s: %s", e.ID, e.Status, e.Status.Reason(e.App))
 }
 
 // TimeoutError is a deployment still running when the wait ran out (exit code 3).
@@ -217,9 +227,8 @@ func Deploy(ctx context.Context, p Plan) ([]*Result, error) {
 	ds := make([]*deployer, len(p.Targets))
 	results := make([]*Result, len(p.Targets))
 	for i, t := range p.Targets {
-		ds[i] = &deployer{Target: t, Clock: p.Clock, streamClock: p.StreamClock, Timing: p.Timing, arc: p.Archive, set: p.Settings, gitRef: gitRef}
-		results[i] = &Result{App: t.App, Region: t.Region,
-			Outputs: platform.Outputs{ArchiveSize: p.Archive.Size, GitRef: gitRef}}
+		ds[i] = &deployer{Target: t, Clock: p.Clock, streamClock: p.StreamClock, Timing: p.Timing, arc: p.Archive, set: p.Settings, gitRef: gitRef, observers: p.Observers}
+		results[i] = &Result{App: t.App, Region: t.Region, GitRef: gitRef}
 	}
 
 	// One token exchange serves every region; a refused token is said once.
@@ -241,6 +250,7 @@ func Deploy(ctx context.Context, p Plan) ([]*Result, error) {
 		start := p.Clock.Now()
 		results[i].Err = d.deploy(ctx, results[i])
 		results[i].Duration = p.Clock.Now().Sub(start)
+		d.emit(Event{Kind: EventDone, Status: results[i].Status, Result: results[i]})
 	})
 	if len(results) == 1 {
 		return results, results[0].Err

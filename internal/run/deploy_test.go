@@ -172,7 +172,7 @@ func TestRun_Verdicts(t *testing.T) {
 		{name: "build-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "build-error"}, code: 1, status: "build-error",
 			stderr: []string{"failed: build-error: the build failed"}},
 		{name: "crashed-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "crashed-error"}, code: 1, status: "crashed-error",
-			stderr: []string{"crashed-error: the app did not start", "scalingo --app APP logs"}},
+			stderr: []string{"crashed-error: the app did not start", "scalingo --app my-app logs"}},
 		{name: "timeout-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "timeout-error"}, code: 1, status: "timeout-error",
 			stderr: []string{"did not listen on $PORT"}},
 		{name: "hook-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "hook-error"}, code: 1, status: "hook-error",
