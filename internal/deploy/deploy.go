@@ -121,13 +121,13 @@ func (e *FailedError) Error() string {
 
 // TimeoutError is a deployment still running when the wait ran out (exit code 3).
 type TimeoutError struct {
-	ID, App, LastStatus string
-	After               time.Duration
+	ID, App, Region, LastStatus string
+	After                       time.Duration
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("stopped waiting after %s with deployment %s still %s; it goes on at Scalingo: follow it with `scalingo --app %s deployment-follow` or in the dashboard",
-		e.After, e.ID, e.LastStatus, e.App)
+	return fmt.Sprintf("stopped waiting after %s with deployment %s still %s; it goes on at Scalingo: follow it with `scalingo --app %s deployment-follow` or on the dashboard: %s",
+		e.After, e.ID, e.LastStatus, e.App, DeploymentsURL(e.Region, e.App))
 }
 
 // TargetsError is the verdict of a run with several targets when at least one did not

@@ -139,7 +139,7 @@ func (f *follower) timedOut(ctx context.Context) error {
 	defer cancel()
 	f.catchUp(ctx)
 	f.closeGroup()
-	return &TimeoutError{ID: f.dep.ID, App: f.app, LastStatus: f.status, After: f.timeout}
+	return &TimeoutError{ID: f.dep.ID, App: f.app, Region: f.Region, LastStatus: f.status, After: f.timeout}
 }
 
 // poll checks the status; done is true once the deployment has ended.
@@ -176,7 +176,9 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 		if f.status == "success" {
 			return true, nil
 		}
-		if tail := f.tail(50); tail != "" {
+		// Folded away, the log's end is shown again under the verdict; in a plain log it
+		// is right above.
+		if tail := f.tail(50); tail != "" && f.Reporter.Folds() {
 			f.Reporter.Printf("Last lines of the build log:")
 			f.Reporter.Untrusted(tail)
 		}
@@ -184,6 +186,7 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	}
 	if dep.Status != f.status {
 		f.status = dep.Status
+		f.drain() // the lines the stream brought before the change come before it
 		f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
 		f.emit(Event{Kind: EventStatus, Status: Status(f.status)})
 	}

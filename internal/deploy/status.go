@@ -28,7 +28,7 @@ const (
 // APP stands for the app's name.
 var reasons = map[Status]string{
 	StatusSuccess:      "the app runs the new version",
-	StatusBuildError:   "the build failed: read the build log above (buildpack detection, dependencies, compilation)",
+	StatusBuildError:   "the build failed: read its log (buildpack detection, dependencies, compilation)",
 	StatusCrashedError: "the app did not start: see its logs with `scalingo --app APP logs` and check the Procfile's commands",
 	StatusTimeoutError: "the app did not listen on $PORT within 60 seconds of starting: bind 0.0.0.0:$PORT",
 	StatusHookError:    "the postdeploy hook failed; the previous version keeps running: see `scalingo --app APP logs`",

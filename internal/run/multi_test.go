@@ -220,7 +220,7 @@ func TestMulti_TwoRegions(t *testing.T) {
 	}
 	md, _ := os.ReadFile(e["GITHUB_STEP_SUMMARY"])
 	for _, en := range entries {
-		if !strings.Contains(string(md), "| "+en.App+" | "+en.Region+" | success |") {
+		if !strings.Contains(string(md), "| "+en.App+" | "+en.Region+" | ✅ success |") {
 			t.Errorf("the step summary lacks a row for %s:\n%s", en.App, md)
 		}
 	}

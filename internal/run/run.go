@@ -154,33 +154,14 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		return destroyMain(ctx, cfg, getenv, r, errOut, h)
 	}
 
-	results, size, err := deployRun(ctx, cfg, getenv, r, h)
+	obs := newReporter(r)
+	results, size, err := deployRun(ctx, cfg, getenv, r, obs, h)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		// Interrupted: whatever failed then failed because of the signal.
 		err = cause
 	}
 	if results != nil {
-		if werr := r.WriteOutputs(outputsOf(results, size), cfg.OutputFile); werr != nil {
-			err = errors.Join(err, &outputsError{werr})
-		}
-		rows := make([]platform.Summary, len(results))
-		created := err != nil
-		for i, res := range results {
-			rows[i] = platform.Summary{App: res.App, Region: res.Region, DeploymentID: res.DeploymentID, GitRef: res.GitRef,
-				Status: string(res.Status), Duration: res.Duration, ArchiveSize: size, AppURL: res.AppURL}
-			if res.Err != nil {
-				rows[i].LogTail = res.LogTail
-			}
-			created = created || res.DeploymentID != ""
-		}
-		if created {
-			if serr := r.WriteSummary(rows...); serr != nil {
-				err = errors.Join(err, serr)
-			}
-		}
-		for _, row := range rows {
-			r.Printf("%s", row.Line())
-		}
+		return obs.finish(r, errOut, cfg.OutputFile, results, size, err)
 	}
 	if err != nil {
 		report(r, errOut, results, err)
@@ -191,7 +172,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 // deployRun builds the archive and, unless this is a dry run, deploys it to every
 // target; size is the archive's. Nil results mean that nothing reached Scalingo, so
 // there are no outputs to write.
-func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (results []*deploy.Result, size int64, err error) {
+func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, obs deploy.Observer, h hooks) (results []*deploy.Result, size int64, err error) {
 	arc, err := archive.Build(ctx, archive.Options{
 		Path:            cfg.Path,
 		Exclude:         cfg.Exclude,
@@ -236,7 +217,7 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		StreamClock: h.streamClock,
 		Timing:      h.timing,
 		Reporter:    r,
-		Observers:   h.observers,
+		Observers:   append([]deploy.Observer{obs}, h.observers...),
 	}
 	for _, v := range cfg.Env {
 		plan.Settings.Env = append(plan.Settings.Env, scalingo.Variable{Name: v.Name, Value: v.Value})
