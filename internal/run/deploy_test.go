@@ -69,11 +69,13 @@ func TestRun_DeploysFromEachPlatform(t *testing.T) {
 				"SCALINGO_DEPLOYMENT_STATUS": "success",
 				"SCALINGO_APP_URL":           "https://my-app.osc-fr1.scalingo.io",
 				"SCALINGO_GIT_REF":           *dep.GitRef,
+				"SCALINGO_DASHBOARD_URL":     "https://dashboard.scalingo.com/apps/osc-fr1/my-app",
 			}
 			switch platform {
 			case "github":
 				got := readGitHubOutputs(t, ghOutput)
-				for k, v := range map[string]string{"deployment-id": dep.ID, "status": "success", "app-url": want["SCALINGO_APP_URL"], "git-ref": e["GITHUB_SHA"]} {
+				for k, v := range map[string]string{"deployment-id": dep.ID, "status": "success", "app-url": want["SCALINGO_APP_URL"], "git-ref": e["GITHUB_SHA"],
+					"dashboard-url": want["SCALINGO_DASHBOARD_URL"]} {
 					if got[k] != v {
 						t.Errorf("output %s = %q, want %q", k, got[k], v)
 					}

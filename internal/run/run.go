@@ -359,16 +359,18 @@ func outputsOf(results []*deploy.Result, size int64) platform.Outputs {
 		Status       string `json:"status"`
 		AppURL       string `json:"app_url"`
 		GitRef       string `json:"git_ref"`
+		DashboardURL string `json:"dashboard_url"`
 	}
 	entries := make([]entry, len(results))
 	for i, res := range results {
-		entries[i] = entry{res.App, res.Region, res.DeploymentID, string(res.Status), res.AppURL, res.GitRef}
+		entries[i] = entry{res.App, res.Region, res.DeploymentID, string(res.Status), res.AppURL, res.GitRef, res.DashboardURL()}
 	}
 	js, _ := json.Marshal(entries) // strings only: cannot fail
 	if len(results) == 1 {
 		res := results[0]
 		return platform.Outputs{DeploymentID: res.DeploymentID, Status: string(res.Status), AppURL: res.AppURL,
-			GitRef: res.GitRef, ArchiveSize: size, App: res.App, Health: string(res.Health), Deployments: string(js)}
+			GitRef: res.GitRef, ArchiveSize: size, App: res.App, Health: string(res.Health), Deployments: string(js),
+			DashboardURL: res.DashboardURL()}
 	}
 	out := platform.Outputs{GitRef: results[0].GitRef, ArchiveSize: size, Deployments: string(js), Status: "success"}
 	names := map[string]int{}
