@@ -161,8 +161,11 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	if dep.Links.Output != "" {
 		f.dep.Links.Output = dep.Links.Output
 	}
-	if !f.streamUp.Load() && !Status(dep.Status).Terminal() {
-		f.catchUp(ctx) // a terminal status catches up below
+	if !Status(dep.Status).Terminal() && (!f.streamUp.Load() || dep.Status != f.status) {
+		// A status change prints after the lines that came before it, which the stream
+		// may not have brought yet. (A terminal status catches up below.)
+		f.drain()
+		f.catchUp(ctx)
 	}
 	if Status(dep.Status).Terminal() {
 		f.status = dep.Status
@@ -186,7 +189,6 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	}
 	if dep.Status != f.status {
 		f.status = dep.Status
-		f.drain() // the lines the stream brought before the change come before it
 		f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
 		f.emit(Event{Kind: EventStatus, Status: Status(f.status)})
 	}

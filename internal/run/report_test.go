@@ -202,3 +202,33 @@ func TestReport_FirstError(t *testing.T) {
 		})
 	}
 }
+
+// TestReport_StatusAfterItsLines: a status change shows after the build log lines that
+// came before it (the fake appends a state's lines before its status), whether the log
+// comes live or through the API.
+func TestReport_StatusAfterItsLines(t *testing.T) {
+	t.Parallel()
+	for name, sc := range map[string]fakescalingo.Scenario{
+		"live":        {Log: sixSteps},
+		"through API": {Log: sixSteps, NoStream: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for range 5 {
+				w := newWorld(t, fakescalingo.Options{})
+				w.fake.AddApp("my-app", sc)
+				res := w.run(t, context.Background(), w.env("shell"))
+				if res.code != 0 {
+					t.Fatalf("exit %d\n%s", res.code, res.stderr)
+				}
+				out := res.stdout
+				// Six lines over building, pushing, starting, success: 1, 2, 1, 2, each before its status.
+				for status, after := range map[string]string{"] pushing\n": sixSteps[2], "] starting\n": sixSteps[3], "] success:": sixSteps[5]} {
+					if s, l := strings.Index(out, status), strings.Index(out, after); s < 0 || l < 0 || s < l {
+						t.Fatalf("%q shows at %d, before %q at %d:\n%s", status, s, after, l, out)
+					}
+				}
+			}
+		})
+	}
+}
