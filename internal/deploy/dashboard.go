@@ -25,5 +25,10 @@ func DeploymentsURL(region, app string) string {
 	return ""
 }
 
-// DashboardURL is the target's app page on Scalingo's dashboard.
-func (r *Result) DashboardURL() string { return DashboardURL(r.Region, r.App) }
+// DashboardURL is the target's app page on Scalingo's dashboard, once the app was found.
+func (r *Result) DashboardURL() string {
+	if r.AppURL == "" && r.DeploymentID == "" {
+		return ""
+	}
+	return DashboardURL(r.Region, r.App)
+}

@@ -106,8 +106,7 @@ func (o *reporter) summaries(results []*deploy.Result, size int64) []platform.Su
 	for i, res := range results {
 		s := platform.Summary{App: res.App, Region: res.Region, DeploymentID: res.DeploymentID, GitRef: res.GitRef,
 			Status: string(res.Status), Health: string(res.Health), Duration: res.Duration, ArchiveSize: size, AppURL: res.AppURL}
-		if res.DeploymentID != "" {
-			s.DashboardURL = res.DashboardURL()
+		if s.DashboardURL = res.DashboardURL(); s.DashboardURL != "" {
 			s.DeploymentsURL = deploy.DeploymentsURL(res.Region, res.App)
 		}
 		verdictOf(&s, res)

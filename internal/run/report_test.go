@@ -232,3 +232,19 @@ func TestReport_StatusAfterItsLines(t *testing.T) {
 		})
 	}
 }
+
+// TestReport_NoDashboardForAMissingApp: an app that was not found has no dashboard page
+// to link to: the output is not written.
+func TestReport_NoDashboardForAMissingApp(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	e := w.env("gitlab", "SCALINGO_APP", "missing-app")
+	res := w.run(t, context.Background(), e)
+	if res.code != 1 {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	got := readDotenv(t, filepath.Join(w.ws, "scalingo-deploy.env"))
+	if v, ok := got["SCALINGO_DASHBOARD_URL"]; ok || !strings.Contains(got["SCALINGO_DEPLOYMENTS"], `"dashboard_url":""`) {
+		t.Errorf("dashboard URL %q written for an app not found; deployments %s", v, got["SCALINGO_DEPLOYMENTS"])
+	}
+}
