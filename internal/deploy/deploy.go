@@ -1,7 +1,10 @@
 // Package deploy is the deploy flow: look every target up, then for each one create a
 // source, upload the archive, set its variables, create exactly one deployment, follow
 // it to a verdict and check the app answers. One target is the unit (deployer); Deploy
-// runs it for every target of a run, in parallel, and joins the verdicts.
+// runs it for every target of a run, in parallel, and joins the verdicts. What the flow
+// learns of each target, as it learns it, goes to the Plan's Observers (observer.go); what
+// it learned in the end is each target's Result, a domain value that the run maps to
+// outputs, the summary and the verdict.
 package deploy
 
 import (

@@ -13,10 +13,10 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 )
 
-// reporter is the run's own observer of the deploy: it keeps each target's first build
+// runReport is the run's own observer of the deploy: it keeps each target's first build
 // error line for the verdict, and on GitHub tells the app's URL as a notice once a
 // target is deployed.
-type reporter struct {
+type runReport struct {
 	r *platform.Reporter
 
 	mu          sync.Mutex
@@ -25,12 +25,12 @@ type reporter struct {
 
 type target struct{ app, region string }
 
-func newReporter(r *platform.Reporter) *reporter {
-	return &reporter{r: r, firstErrors: map[target]*firstError{}}
+func newRunReport(r *platform.Reporter) *runReport {
+	return &runReport{r: r, firstErrors: map[target]*firstError{}}
 }
 
 // Event implements deploy.Observer.
-func (o *reporter) Event(e deploy.Event) {
+func (o *runReport) Event(e deploy.Event) {
 	switch e.Kind {
 	case deploy.EventLog:
 		o.mu.Lock()
@@ -48,7 +48,7 @@ func (o *reporter) Event(e deploy.Event) {
 }
 
 // firstError returns the first error line of the target's build log, "" if none.
-func (o *reporter) firstError(app, region string) string {
+func (o *runReport) firstError(app, region string) string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if f := o.firstErrors[target{app, region}]; f != nil {
@@ -101,7 +101,7 @@ func (f *firstError) line() string {
 }
 
 // summaries are the facts and the verdict in words of each target of a finished run.
-func (o *reporter) summaries(results []*deploy.Result, size int64) []platform.Summary {
+func (o *runReport) summaries(results []*deploy.Result, size int64) []platform.Summary {
 	rows := make([]platform.Summary, len(results))
 	for i, res := range results {
 		s := platform.Summary{App: res.App, Region: res.Region, DeploymentID: res.DeploymentID, GitRef: res.GitRef,
@@ -205,7 +205,8 @@ func firstLine(err error) string {
 // finish tells what a run that reached Scalingo did: the outputs, the step summary, the
 // records that scripts read, the error if any, and last, in words, what happened to each
 // target. Before any deployment was created (a look-up failed) the error alone says it.
-func (o *reporter) finish(r *platform.Reporter, errOut io.Writer, outputFile string, results []*deploy.Result, size int64, err error) error {
+func (o *runReport) finish(errOut io.Writer, outputFile string, results []*deploy.Result, size int64, err error) error {
+	r := o.r
 	if werr := r.WriteOutputs(outputsOf(results, size), outputFile); werr != nil {
 		err = errors.Join(err, &outputsError{werr})
 	}

@@ -154,14 +154,14 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		return destroyMain(ctx, cfg, getenv, r, errOut, h)
 	}
 
-	obs := newReporter(r)
-	results, size, err := deployRun(ctx, cfg, getenv, r, obs, h)
+	rep := newRunReport(r)
+	results, size, err := deployRun(ctx, cfg, getenv, r, rep, h)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		// Interrupted: whatever failed then failed because of the signal.
 		err = cause
 	}
 	if results != nil {
-		return obs.finish(r, errOut, cfg.OutputFile, results, size, err)
+		return rep.finish(errOut, cfg.OutputFile, results, size, err)
 	}
 	if err != nil {
 		report(r, errOut, results, err)
