@@ -110,8 +110,10 @@ func (o *runReport) summaries(results []*deploy.Result, size int64) []platform.S
 			s.DeploymentsURL = deploy.DeploymentsURL(res.Region, res.App)
 		}
 		verdictOf(&s, res)
+		// The build log's end, for a target that did not deploy; not after a good build
+		// whose app then failed its health check.
 		if res.Err != nil && res.Outcome() != deploy.OutcomeUnhealthy {
-			s.LogTail = res.LogTail // a health check failed after a good build
+			s.LogTail = res.LogTail
 		}
 		if res.Status == deploy.StatusBuildError || res.Status == deploy.StatusHookError {
 			s.FirstError = o.firstError(res.App, res.Region)
