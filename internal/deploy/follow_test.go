@@ -45,14 +45,20 @@ func TestPrintChunk(t *testing.T) {
 
 func TestTerminalAndReason(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{"success", "build-error", "crashed-error", "timeout-error", "hook-error", "aborted"} {
-		if !Terminal(s) || Reason(s) == "unknown status" {
-			t.Errorf("%s: terminal %v, reason %q", s, Terminal(s), Reason(s))
+	for _, s := range []Status{"success", "build-error", "crashed-error", "timeout-error", "hook-error", "aborted"} {
+		if !s.Terminal() || s.Running() || s.Reason("my-app") == "unknown status" || strings.Contains(s.Reason("my-app"), "APP") {
+			t.Errorf("%s: terminal %v, running %v, reason %q", s, s.Terminal(), s.Running(), s.Reason("my-app"))
+		}
+		if s.Failed() != (s != StatusSuccess) {
+			t.Errorf("%s: failed %v", s, s.Failed())
 		}
 	}
-	for _, s := range []string{"queued", "building", "pushing", "starting", "something-new"} {
-		if Terminal(s) {
+	for _, s := range []Status{"queued", "building", "pushing", "starting", "something-new"} {
+		if s.Terminal() || s.Failed() {
 			t.Errorf("%s is not terminal", s)
+		}
+		if s.Running() != (s != "something-new") {
+			t.Errorf("%s: running %v", s, s.Running())
 		}
 	}
 }

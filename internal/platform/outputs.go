@@ -25,6 +25,9 @@ type Outputs struct {
 	App string
 	// Health is "ok" or "failed" once a health check ran.
 	Health string
+	// DashboardURL is the app's page on Scalingo's dashboard (one target; with several,
+	// each target's is in Deployments).
+	DashboardURL string
 	// Deployments is the one-line JSON array of every target's outcome. It is written
 	// as is: JSON encoding already keeps it on one line and escapes control characters.
 	Deployments string
@@ -60,6 +63,7 @@ func (o Outputs) list() []output {
 		{"app", "SCALINGO_APP_NAME", o.App, false},
 		{"health", "SCALINGO_HEALTH", o.Health, false},
 		{"deployments", "SCALINGO_DEPLOYMENTS", o.Deployments, true},
+		{"dashboard-url", "SCALINGO_DASHBOARD_URL", o.DashboardURL, false},
 	}
 	for _, a := range o.PerApp {
 		l = append(l,

@@ -173,7 +173,8 @@ func TestReview_Lifecycle(t *testing.T) {
 		t.Errorf("formation %+v, want web 2×S after the first success", child.Formation)
 	}
 	out := readGitHubOutputs(t, e["GITHUB_OUTPUT"])
-	if out["app"] != "my-app-pr42" || out["app-url"] != child.URL || out["status"] != "success" || out["deployment-id"] != deps[0].ID {
+	if out["app"] != "my-app-pr42" || out["app-url"] != child.URL || out["status"] != "success" || out["deployment-id"] != deps[0].ID ||
+		out["dashboard-url"] != "https://dashboard.scalingo.com/apps/osc-fr1/my-app-pr42" {
 		t.Errorf("outputs %v", out)
 	}
 	md, _ := os.ReadFile(e["GITHUB_STEP_SUMMARY"])
