@@ -38,6 +38,8 @@ const (
 	GitHubCommands
 	// GitLabSections is GitLab's collapsible sections (section_start/section_end).
 	GitLabSections
+	// AzureLogging is Azure Pipelines' logging commands (##vso[task.logissue …]).
+	AzureLogging
 )
 
 func (d Dialect) String() string {
@@ -46,6 +48,8 @@ func (d Dialect) String() string {
 		return "github-commands"
 	case GitLabSections:
 		return "gitlab-sections"
+	case AzureLogging:
+		return "azure-logging"
 	}
 	return "plain"
 }
@@ -133,6 +137,7 @@ var table = []CI{
 			return strings.EqualFold(getenv("TF_BUILD"), "true")
 		},
 		Workspace: []string{"BUILD_SOURCESDIRECTORY"}, Commit: []string{"BUILD_SOURCEVERSION"},
+		Dialect:     AzureLogging,
 		pullRequest: azurePR,
 	},
 	{
@@ -194,6 +199,17 @@ func Detect(getenv func(string) string) CI {
 		}
 	}
 	return table[len(table)-1].clone() // not reached: Local matches every environment
+}
+
+// ByPlatform returns the first CI, in detection order, whose Platform is p (GitHub
+// Actions for "github"); Local for a name no CI has.
+func ByPlatform(p string) CI {
+	for _, c := range table {
+		if c.Platform == p {
+			return c.clone()
+		}
+	}
+	return table[len(table)-1].clone()
 }
 
 // All returns every CI in detection order, Local last.

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/archive"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
@@ -100,7 +101,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		// Load keeps the token out of its messages, so no mask is needed yet.
 		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(platform.EscapeLines(err.Error())))
-		if r := platform.New(config.Detect(getenv), stdout, getenv, nil); r.Annotates() {
+		if r := platform.New(ci.Detect(getenv), stdout, getenv, nil); r.Annotates() {
 			r.Error("invalid input: %s", err)
 		}
 		return err
@@ -117,7 +118,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	if h.clock == nil {
 		h.clock = clock.Real
 	}
-	r := platform.New(cfg.Platform, stdout, getenv, h.clock.Now)
+	r := platform.New(cfg.CI, stdout, getenv, h.clock.Now)
 	// Before anything else is printed: the runner masks from here on.
 	for _, secret := range cfg.Secrets() {
 		r.Mask(secret)
