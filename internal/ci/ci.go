@@ -58,6 +58,10 @@ func (d Dialect) String() string {
 // pipelines read outputs from a file (GitLab's dotenv report, Drone and Woodpecker steps).
 const DotenvFile = "scalingo-deploy.env"
 
+// CodeQualityFile is the default Code Quality report's name, in the workspace, on GitLab
+// (its `artifacts: reports: codequality`).
+const CodeQualityFile = "gl-code-quality-report.json"
+
 // CI is one CI system. Values come from Detect or All; treat them as read-only.
 type CI struct {
 	// Platform is the stable identifier ("github", "gitlab", …, "local"); Forgejo and
@@ -77,6 +81,9 @@ type CI struct {
 	// OutputEnv names a variable that, when set, names one more file to append dotenv
 	// outputs to (Harness's DRONE_OUTPUT); "" for none.
 	OutputEnv string
+	// DefaultCodeQualityReport is the Code Quality report's name in the workspace when
+	// the user names none ("" for none): where the CI reads one.
+	DefaultCodeQualityReport string
 
 	detect      func(getenv func(string) string) bool
 	pullRequest func(getenv func(string) string) (PR, error)
@@ -93,7 +100,8 @@ var table = []CI{
 		detect:    is("GITLAB_CI", "true"),
 		Workspace: []string{"CI_PROJECT_DIR"}, Commit: []string{"CI_COMMIT_SHA"},
 		Dialect: GitLabSections, DefaultOutputFile: DotenvFile,
-		pullRequest: gitlabPR,
+		DefaultCodeQualityReport: CodeQualityFile,
+		pullRequest:              gitlabPR,
 	},
 	{
 		Platform: Woodpecker, Name: "Woodpecker",

@@ -81,6 +81,10 @@ type Config struct {
 	// repository whose HEAD could not be read. They never quote the repository's content.
 	Warnings []string
 
+	// CodeQualityReport is the GitLab Code Quality report to write (absolute), or "" for
+	// none.
+	CodeQualityReport string
+
 	// Help and Version ask for usage text or the version instead of a deploy.
 	Help, Version bool
 }

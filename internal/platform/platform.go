@@ -72,6 +72,10 @@ func (r *Reporter) prefixed(s string) string {
 // is replaced there too.
 func (r *Reporter) Stderr(w io.Writer) io.Writer { return r.out.Wrap(w) }
 
+// Redact returns s with every secret registered with Mask replaced by ***: for a file
+// this program writes from text it does not control (a report the CI uploads).
+func (r *Reporter) Redact(s string) string { return r.out.Redact(s) }
+
 // Annotates tells whether Error reaches the CI as an annotation of its own (GitHub's
 // workflow commands), so that a caller need not also print the error as a plain line.
 func (r *Reporter) Annotates() bool { return r.dialect == ci.GitHubCommands }

@@ -197,10 +197,11 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		Exclude:         cfg.Exclude,
 		MaxSize:         cfg.MaxSize,
 		TempDir:         getenv("TMPDIR"),
-		Skip:            skipOutput(cfg.OutputFile),
+		Skip:            skipOutput(cfg.OutputFile, cfg.CodeQualityReport),
 		SourceDateEpoch: cfg.SourceDateEpoch,
-		List:            cfg.List,
-		Capture:         capture(cfg),
+		// Every entry, whatever cfg.List: a failed build's log is mapped back to them.
+		List:    true,
+		Capture: capture(cfg),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build the archive: %w", err)
@@ -244,12 +245,16 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		if plan.Targets, err = ensureChildren(ctx, cfg, man, clients, r, h); err != nil {
 			return nil, err
 		}
-		return deploy.Deploy(ctx, plan)
+	} else {
+		for _, t := range cfg.Targets {
+			plan.Targets = append(plan.Targets, deploy.Target{App: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view(r, cfg, t.App)})
+		}
 	}
-	for _, t := range cfg.Targets {
-		plan.Targets = append(plan.Targets, deploy.Target{App: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view(r, cfg, t.App)})
+	results, err := deploy.Deploy(ctx, plan)
+	if results != nil {
+		pointAtFailures(r, cfg, arc, results)
 	}
-	return deploy.Deploy(ctx, plan)
+	return results, err
 }
 
 // view is the reporter of one target: r itself when it is the only one, else r's view
@@ -415,12 +420,15 @@ func outputsOf(results []*deploy.Result) platform.Outputs {
 	return out
 }
 
-// skipOutput keeps the tool's own output file out of the archive.
-func skipOutput(file string) []string {
-	if file == "" {
-		return nil
+// skipOutput keeps the tool's own output files out of the archive.
+func skipOutput(files ...string) []string {
+	var skip []string
+	for _, f := range files {
+		if f != "" {
+			skip = append(skip, f)
+		}
 	}
-	return []string{file}
+	return skip
 }
 
 // describe prints what the archive holds; with dry-run, in detail.
