@@ -296,3 +296,55 @@ func TestLoad_GitHeadDefault(t *testing.T) {
 		})
 	}
 }
+
+// TestLoad_CodeQualityReport: the report's default is GitLab's, a relative name lies in the
+// workspace, and a folder that a symlink leads out of the checkout is refused, as for the
+// output file (a pull request could commit that link).
+func TestLoad_CodeQualityReport(t *testing.T) {
+	t.Parallel()
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, outside := filepath.Join(root, "ws"), filepath.Join(root, "outside")
+	for _, d := range []string{ws, outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(outside, filepath.Join(ws, "reports")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		env     []string
+		want    string
+		wantErr string
+	}{
+		{name: "gitlab default", env: []string{"GITLAB_CI", "true", "CI_PROJECT_DIR", ws}, want: filepath.Join(ws, "gl-code-quality-report.json")},
+		{name: "none on github", env: []string{"GITHUB_ACTIONS", "true", "GITHUB_WORKSPACE", ws}, want: ""},
+		{name: "none on azure", env: []string{"TF_BUILD", "True", "BUILD_SOURCESDIRECTORY", ws}, want: ""},
+		{name: "named, relative to the workspace", env: []string{"GITHUB_ACTIONS", "true", "GITHUB_WORKSPACE", ws, "INPUT_CODE-QUALITY-REPORT", "out/cq.json"},
+			want: filepath.Join(ws, "out", "cq.json")},
+		{name: "a folder linked out of the checkout", env: []string{"GITLAB_CI", "true", "CI_PROJECT_DIR", ws, "SCALINGO_CODE_QUALITY_REPORT", "reports/cq.json"},
+			wantErr: "outside the workspace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(nil, env(append(tt.env, "SCALINGO_API_TOKEN", "tk-us-x", "SCALINGO_APP", "my-app")...))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Load error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.CodeQualityReport != tt.want {
+				t.Errorf("CodeQualityReport = %q, want %q", c.CodeQualityReport, tt.want)
+			}
+		})
+	}
+}

@@ -199,3 +199,61 @@ func TestRun_BuildFailureAtTheLine(t *testing.T) {
 		})
 	}
 }
+
+// TestRun_BuildFailureSeveralApps: each failed target is pointed at with its own lines, in
+// the log (with its name) and in one Code Quality report; a target that did not
+// fail adds nothing.
+func TestRun_BuildFailureSeveralApps(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	withRepo(t, w)
+	w.fake.AddApp("my-api", fakescalingo.Scenario{FinalStatus: "build-error", Log: buildLog(t, "go")})
+	w.fake.AddApp("my-worker", fakescalingo.Scenario{FinalStatus: "hook-error", Log: buildLog(t, "python")})
+	w.fake.AddApp("my-web", fakescalingo.Scenario{})
+	e := w.env("gitlab", "SCALINGO_APP", "my-api,my-worker,my-web")
+	res := w.run(t, context.Background(), e)
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	for _, want := range []string{
+		// As every warning of a target's view: the level, then the app's name.
+		"\nerror: api/internal/api/handler.go:8: [my-api] undefined: Serve\n",
+		"\nerror: worker/jobs/report.py:7: [my-worker] NameError: name 'totl' is not defined\n",
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, res.stdout)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(w.ws, "gl-code-quality-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var issues []struct{ Description string }
+	if err := json.Unmarshal(data, &issues); err != nil {
+		t.Fatal(err)
+	}
+	var apps []string
+	for _, is := range issues {
+		app, _, _ := strings.Cut(is.Description, " ")
+		apps = append(apps, app)
+	}
+	if want := []string{"my-api", "my-api", "my-api", "my-worker"}; !slices.Equal(apps, want) {
+		t.Errorf("report's issues are of %q, want %q:\n%s", apps, want, data)
+	}
+}
+
+// TestRun_CodeQualityReportUnwritable: the report is feedback; failing to write it is a
+// warning, and the exit code stays the deployment's.
+func TestRun_CodeQualityReportUnwritable(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	w.fake.AddApp("my-app", fakescalingo.Scenario{})
+	e := w.env("gitlab", "SCALINGO_CODE_QUALITY_REPORT", "missing/folder/cq.json")
+	res := w.run(t, context.Background(), e)
+	if res.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "warning: could not write the Code Quality report: ") {
+		t.Errorf("no warning:\n%s", res.stdout)
+	}
+}
