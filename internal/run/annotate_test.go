@@ -257,3 +257,36 @@ func TestRun_CodeQualityReportUnwritable(t *testing.T) {
 		t.Errorf("no warning:\n%s", res.stdout)
 	}
 }
+
+// TestRun_BuildFailureRedacted: a secret the build printed next to a location (an env
+// value echoed by a failing script) is masked in the annotation and in the report, as in
+// the log.
+func TestRun_BuildFailureRedacted(t *testing.T) {
+	t.Parallel()
+	const secret = "s3cr3t-database-password"
+	w := newWorld(t, fakescalingo.Options{})
+	withRepo(t, w)
+	w.fake.AddApp("my-app", fakescalingo.Scenario{FinalStatus: "build-error",
+		Log: buildLog(t, "gcc", "/tmp/build_0a1b2c3d/src/main.c:6:16: error: cannot connect with "+secret)})
+	for _, platform := range []string{"github", "gitlab"} {
+		e := w.env(platform, "SCALINGO_ENV", "DATABASE_PASSWORD="+secret)
+		res := w.run(t, context.Background(), e)
+		if res.code != 1 {
+			t.Fatalf("%s: exit %d, want 1\n%s\n%s", platform, res.code, res.stdout, res.stderr)
+		}
+		if !strings.Contains(res.stdout, "main.c") || !strings.Contains(res.stdout, "cannot connect with ***") {
+			t.Errorf("%s: the location is not shown, masked:\n%s", platform, res.stdout)
+		}
+		report, _ := os.ReadFile(filepath.Join(w.ws, "gl-code-quality-report.json"))
+		if platform == "gitlab" && !strings.Contains(string(report), "cannot connect with ***") {
+			t.Errorf("the report lacks the masked line:\n%s", report)
+		}
+		for _, out := range []string{res.stdout, res.stderr, string(report)} {
+			for _, line := range strings.Split(out, "\n") {
+				if strings.Contains(line, secret) && !strings.HasPrefix(line, "::add-mask::") {
+					t.Errorf("%s: the secret shows: %q", platform, line)
+				}
+			}
+		}
+	}
+}
