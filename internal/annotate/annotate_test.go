@@ -96,6 +96,10 @@ func TestLocate_RealOutput(t *testing.T) {
 			{"web/lib/format.js", 4, 9, "'unused' is assigned a value but never used. [Error/no-unused-vars]"},
 			{"web/lib/format.js", 5, 37, "'currency' is not defined. [Error/no-undef]"},
 		}},
+		{name: "eslint, its default stylish format", log: "eslint-stylish", want: []Location{
+			{"web/lib/format.js", 4, 9, "'unused' is assigned a value but never used (no-unused-vars)"},
+			{"web/lib/format.js", 5, 37, "'currency' is not defined (no-undef)"},
+		}},
 		{name: "python3 traceback indented by the buildpack", log: "python", edit: indented, want: []Location{
 			{"worker/jobs/report.py", 7, 0, "NameError: name 'totl' is not defined"},
 		}},
@@ -229,6 +233,21 @@ func TestLocate_HostileLog(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", show(got), show(want))
+	}
+}
+
+// TestScan_TimesAreNoPaths: a builder that stamps each line with the time must not use up
+// the candidates before the compiler's error.
+func TestScan_TimesAreNoPaths(t *testing.T) {
+	t.Parallel()
+	var log []string
+	for i := 0; i < 2*MaxCandidates; i++ {
+		log = append(log, fmt.Sprintf("2024-01-02T10:11:%02dZ 12:34:56 step %d", i%60, i))
+	}
+	log = append(log, "main.go:3:1: undefined: x")
+	got := Locate(Scan(log), NewShipped([]string{"main.go"}), MaxPerTarget)
+	if want := []Location{{"main.go", 3, 1, "undefined: x"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %s", show(got))
 	}
 }
 

@@ -49,6 +49,10 @@ var (
 	parens = regexp.MustCompile(`(?:^|\s)([^\s()]+)\((\d+)(?:,(\d+))?\)\s*:\s*(.*)$`)
 	// PHP: `PHP Parse error:  syntax error, … in /app/index.php on line 3`.
 	phpOnLine = regexp.MustCompile(`^(.*?) in (\S+) on line (\d+)\s*$`)
+	// ESLint's default (stylish) format: the file on a line of its own, then its rows,
+	// `  4:9   error  'unused' is assigned a value but never used  no-unused-vars`.
+	stylishFile = regexp.MustCompile(`^\s*(\S+\.\w+)\s*$`)
+	stylishRow  = regexp.MustCompile(`^\s+(\d+):(\d+)\s+error\s+(.+?)(?:\s{2,}([\w@/-]+))?\s*$`)
 	// Go, gcc/clang, javac, ESLint's unix format, Ruby, tsc --pretty: `path:line[:col]…`.
 	plain = regexp.MustCompile(`(?:^|[\s'"(=])([^\s:'"()\[\]<>,]+):(\d+)(?::(\d+))?(?:[:\s,)]|$)(.*)$`)
 	// A line that states an error: `TypeError: …`, `NameError: …`, `error[E0425]: …`, `error: …`.
@@ -67,15 +71,34 @@ func Scan(lines []string) []Candidate {
 	}
 	var out []Candidate
 	add := func(c Candidate) {
-		if len(out) < MaxCandidates && c.Line > 0 {
+		// A path has a folder or an extension: "12:34:56" or "2024-01-02T10:11:12Z" is a
+		// time, and must not use up the budget before the compiler speaks.
+		if len(out) < MaxCandidates && c.Line > 0 && strings.ContainsAny(c.Path, "./") {
 			c.Message = shorten(strings.TrimSpace(c.Message))
 			out = append(out, c)
 		}
 	}
 	nodeGroup := 0 // the line index of the first frame of the current Node trace
+	stylish := ""  // the file of the ESLint rows that follow
 	for i, l := range clean {
 		if len(out) >= MaxCandidates {
 			break
+		}
+		if strings.TrimSpace(l) == "" {
+			stylish = ""
+			continue
+		}
+		if m := stylishFile.FindStringSubmatch(l); m != nil {
+			stylish = m[1]
+			continue
+		}
+		if m := stylishRow.FindStringSubmatch(l); m != nil && stylish != "" {
+			msg := m[3]
+			if m[4] != "" {
+				msg += " (" + m[4] + ")"
+			}
+			add(Candidate{Path: stylish, Line: atoi(m[1]), Col: atoi(m[2]), Message: msg})
+			continue
 		}
 		if warning(l) {
 			continue

@@ -56,4 +56,6 @@ d=$(build web)
 run tsc-pretty "$d" "$tools/node_modules/.bin/tsc" -p . --pretty true
 d=$(build web)
 run eslint "$d" "$tools/node_modules/.bin/eslint" --format unix "$d/lib"
+d=$(build web)
+run eslint-stylish "$d" "$tools/node_modules/.bin/eslint" "$d/lib" # ESLint's default format
 rm -rf "$tools"
