@@ -39,6 +39,8 @@ const (
 	GitHubCommands
 	// GitLabSections is GitLab's collapsible sections (section_start/section_end).
 	GitLabSections
+	// AzureLogging is Azure Pipelines' logging commands (##vso[task.logissue …]).
+	AzureLogging
 )
 
 func (d Dialect) String() string {
@@ -47,6 +49,8 @@ func (d Dialect) String() string {
 		return "github-commands"
 	case GitLabSections:
 		return "gitlab-sections"
+	case AzureLogging:
+		return "azure-logging"
 	}
 	return "plain"
 }
@@ -54,6 +58,10 @@ func (d Dialect) String() string {
 // DotenvFile is the default output file's name, in the workspace, on the CIs whose
 // pipelines read outputs from a file (GitLab's dotenv report, Drone and Woodpecker steps).
 const DotenvFile = "scalingo-deploy.env"
+
+// CodeQualityFile is the default Code Quality report's name, in the workspace, on GitLab
+// (its `artifacts: reports: codequality`).
+const CodeQualityFile = "gl-code-quality-report.json"
 
 // CI is one CI system. Values come from Detect or All; treat them as read-only.
 type CI struct {
@@ -82,6 +90,9 @@ type CI struct {
 	// pull_request_target event"); "" when the CI never tells (pr.go has each CI's rule
 	// and its source).
 	ForkSource string
+	// DefaultCodeQualityReport is the Code Quality report's name in the workspace when
+	// the user names none ("" for none): where the CI reads one.
+	DefaultCodeQualityReport string
 
 	detect      func(getenv func(string) string) bool
 	pullRequest func(getenv func(string) string) (PR, error)
@@ -149,7 +160,8 @@ var table = []CI{
 		Workspace: []string{"CI_PROJECT_DIR"}, Commit: []string{"CI_COMMIT_SHA"},
 		Dialect: GitLabSections, DefaultOutputFile: DotenvFile,
 		Request: "merge request", ForkSource: "CI_MERGE_REQUEST_SOURCE_PROJECT_ID",
-		pullRequest: gitlabPR,
+		DefaultCodeQualityReport: CodeQualityFile,
+		pullRequest:              gitlabPR,
 	},
 	{
 		Platform: Woodpecker, Name: "Woodpecker",
@@ -198,6 +210,7 @@ var table = []CI{
 		},
 		Workspace: []string{"BUILD_SOURCESDIRECTORY"}, Commit: []string{"BUILD_SOURCEVERSION"},
 		ForkSource:  "SYSTEM_PULLREQUEST_ISFORK",
+		Dialect:     AzureLogging,
 		pullRequest: azurePR,
 	},
 	{
@@ -264,6 +277,17 @@ func Detect(getenv func(string) string) CI {
 		}
 	}
 	return table[len(table)-1].clone() // not reached: Local matches every environment
+}
+
+// ByPlatform returns the first CI, in detection order, whose Platform is p (GitHub
+// Actions for "github"); Local for a name no CI has.
+func ByPlatform(p string) CI {
+	for _, c := range table {
+		if c.Platform == p {
+			return c.clone()
+		}
+	}
+	return table[len(table)-1].clone()
 }
 
 // All returns every CI in detection order, Local last.

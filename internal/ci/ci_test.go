@@ -41,7 +41,7 @@ func TestDetect(t *testing.T) {
 		{"bitbucket", []string{"BITBUCKET_BUILD_NUMBER", "17", "CI", "true"}, Bitbucket, "Bitbucket Pipelines", Plain, "", ""},
 		{"circleci", []string{"CIRCLECI", "true", "CI", "true"}, CircleCI, "CircleCI", Plain, "", ""},
 		{"jenkins", []string{"JENKINS_URL", "https://jenkins.example.com/"}, Jenkins, "Jenkins", Plain, "", ""},
-		{"azure writes True", []string{"TF_BUILD", "True"}, Azure, "Azure Pipelines", Plain, "", ""},
+		{"azure writes True", []string{"TF_BUILD", "True"}, Azure, "Azure Pipelines", AzureLogging, "", ""},
 		{"buildkite", []string{"BUILDKITE", "true", "CI", "true"}, Buildkite, "Buildkite", Plain, "", ""},
 		{"travis", []string{"TRAVIS", "true", "CI", "true"}, Travis, "Travis CI", Plain, "", ""},
 		{"semaphore", []string{"SEMAPHORE", "true", "CI", "true"}, Semaphore, "Semaphore", Plain, "", ""},

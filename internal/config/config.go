@@ -18,37 +18,6 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
-// Platform is the CI system the binary runs under: the Platform of its ci.CI. Forgejo and
-// Gitea Actions are GitHub.
-type Platform string
-
-// The platforms, in ci's detection order (see ci.Detect).
-const (
-	GitHub     = Platform(ci.GitHub)
-	GitLab     = Platform(ci.GitLab)
-	Woodpecker = Platform(ci.Woodpecker)
-	Drone      = Platform(ci.Drone)
-	Bitbucket  = Platform(ci.Bitbucket)
-	CircleCI   = Platform(ci.CircleCI)
-	Jenkins    = Platform(ci.Jenkins)
-	Azure      = Platform(ci.Azure)
-	Buildkite  = Platform(ci.Buildkite)
-	Travis     = Platform(ci.Travis)
-	Semaphore  = Platform(ci.Semaphore)
-	Local      = Platform(ci.Local)
-)
-
-// CI returns the CI system p names, for its dialect and output conventions; Local for a
-// name no CI has. The CIs sharing a Platform (GitHub, Forgejo, Gitea) behave alike.
-func (p Platform) CI() ci.CI {
-	for _, c := range ci.All() {
-		if c.Platform == string(p) {
-			return c
-		}
-	}
-	return ci.Detect(func(string) string { return "" })
-}
-
 // DefaultAuthURL is Scalingo's global authentication service.
 const DefaultAuthURL = "https://auth.scalingo.com"
 
@@ -64,9 +33,8 @@ var Regions = map[string]string{
 
 // Config is every input, parsed and validated.
 type Config struct {
-	// CI is the CI system detected; Platform is its CI.Platform.
-	CI       ci.CI
-	Platform Platform
+	// CI is the CI system detected.
+	CI ci.CI
 
 	APIToken string
 	// Targets are the apps to deploy, in input order, at least one unless DryRun; each has
@@ -113,6 +81,10 @@ type Config struct {
 	// Warnings are facts worth a warning that did not stop the load, such as a git
 	// repository whose HEAD could not be read. They never quote the repository's content.
 	Warnings []string
+
+	// CodeQualityReport is the GitLab Code Quality report to write (absolute), or "" for
+	// none.
+	CodeQualityReport string
 
 	// Help and Version ask for usage text or the version instead of a deploy.
 	Help, Version bool
@@ -261,7 +233,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if ld.ws, ld.fromCI, err = workspace(found, getenv); err != nil {
 		return nil, err
 	}
-	c := &Config{CI: found, Platform: Platform(found.Platform), Workspace: ld.ws}
+	c := &Config{CI: found, Workspace: ld.ws}
 
 	var problems []error
 	values := make([]string, len(inputs))
@@ -334,11 +306,6 @@ func inputErrors(name string, err error) []error {
 		return []error{ie}
 	}
 	return []error{&InputError{Input: name, Msg: err.Error()}}
-}
-
-// Detect tells which CI platform the environment belongs to (ci.Detect's Platform).
-func Detect(getenv func(string) string) Platform {
-	return Platform(ci.Detect(getenv).Platform)
 }
 
 // SplitPatterns splits a list (exclude, app) on newlines and commas, dropping blanks.

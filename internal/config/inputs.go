@@ -59,6 +59,7 @@ var inputs = []input{
 	{name: "exclude", help: "extra gitignore patterns, comma- or newline-separated",
 		parse: func(c *Config, v string, _ *loader) error { c.Exclude = SplitPatterns(v); return nil }},
 	{name: "output-file", help: "dotenv file for outputs (default on GitLab, Drone, Woodpecker: scalingo-deploy.env in the workspace)", parse: parseOutputFile},
+	{name: "code-quality-report", help: "GitLab Code Quality report of a failed build's errors (default on GitLab: gl-code-quality-report.json in the workspace)", parse: parseCodeQualityReport},
 	{name: "dry-run", kind: boolean, help: "build the archive and describe it; no token, no network",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.DryRun, err = parseBool(v, false); return err }},
 	{name: "list", kind: boolean, help: "with dry-run, list every path in the archive",
@@ -270,28 +271,40 @@ func checkGitRef(c *Config, _ string, _ *loader) error {
 // The checkout is the attacker's in a pull request: a folder of the output file's path
 // inside the workspace must not lead out of it through a symlink (the file itself is
 // opened without following one, see platform).
-func parseOutputFile(c *Config, v string, ld *loader) error {
+func parseOutputFile(c *Config, v string, ld *loader) (err error) {
+	c.OutputFile, err = outputPath(v, c.CI.DefaultOutputFile, ld)
+	return err
+}
+
+func parseCodeQualityReport(c *Config, v string, ld *loader) (err error) {
+	c.CodeQualityReport, err = outputPath(v, c.CI.DefaultCodeQualityReport, ld)
+	return err
+}
+
+// outputPath is the absolute path of a file the run writes: v, or else def in the
+// workspace ("" when both are empty). In a CI, a file in the workspace must stay there
+// once its folder's symlinks are followed.
+func outputPath(v, def string, ld *loader) (string, error) {
+	var p string
 	switch {
 	case v != "":
-		c.OutputFile = resolve(ld.ws, v)
-	case c.CI.DefaultOutputFile != "":
-		c.OutputFile = filepath.Join(ld.ws, c.CI.DefaultOutputFile)
+		p = resolve(ld.ws, v)
+	case def != "":
+		p = filepath.Join(ld.ws, def)
 	default:
-		c.OutputFile = ""
-		return nil
+		return "", nil
 	}
-	if !ld.fromCI || !within(ld.ws, c.OutputFile) {
-		return nil
+	if !ld.fromCI || !within(ld.ws, p) {
+		return p, nil
 	}
-	dir, err := evalExisting(filepath.Dir(c.OutputFile))
+	dir, err := evalExisting(filepath.Dir(p))
 	if err != nil {
-		return err
+		return p, err
 	}
 	if !within(ld.ws, dir) {
-		return fmt.Errorf("the folder of %q resolves to %q, outside the workspace %q (a symlink leads out of the checkout)", c.OutputFile, dir, ld.ws)
+		return p, fmt.Errorf("the folder of %q resolves to %q, outside the workspace %q (a symlink leads out of the checkout)", p, dir, ld.ws)
 	}
-	c.OutputFile = filepath.Join(dir, filepath.Base(c.OutputFile))
-	return nil
+	return filepath.Join(dir, filepath.Base(p)), nil
 }
 
 func parseMaxSize(c *Config, v string, _ *loader) error {

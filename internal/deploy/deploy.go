@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/annotate"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
@@ -103,6 +104,9 @@ type Result struct {
 	Health Health
 	// LogTail is the end of the build log, for the summary of a failed deployment.
 	LogTail string
+	// LogLocations are the places the build log printed when the build or the postdeploy
+	// hook failed (build-error, hook-error), as the log printed them.
+	LogLocations []annotate.Candidate
 	// MaybeCreated is set when the target failed after sending a deployment creation
 	// whose outcome it could not learn: a deployment may exist that the outputs do not
 	// name.

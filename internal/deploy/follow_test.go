@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 )
 
@@ -33,7 +33,7 @@ func TestPrintChunk(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
-			f := &follower{deployer: &deployer{Target: Target{Reporter: platform.New(config.Local, &out, func(string) string { return "" }, time.Now)}}}
+			f := &follower{deployer: &deployer{Target: Target{Reporter: platform.New(ci.ByPlatform(ci.Local), &out, func(string) string { return "" }, time.Now)}}}
 			f.lines = lines(tt.printed)
 			gap := f.printChunk(logChunk{first: tt.first, lines: lines(tt.chunk)})
 			if got := strings.Join(f.lines, " "); got != tt.want || gap != tt.gap {
@@ -68,7 +68,7 @@ func TestTerminalAndReason(t *testing.T) {
 func TestDrain(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	f := &follower{deployer: &deployer{Target: Target{Reporter: platform.New(config.Local, &out, func(string) string { return "" }, time.Now)}}}
+	f := &follower{deployer: &deployer{Target: Target{Reporter: platform.New(ci.ByPlatform(ci.Local), &out, func(string) string { return "" }, time.Now)}}}
 	f.lines = []string{"a"}
 	f.chunks = make(chan logChunk, 4)
 	f.chunks <- logChunk{first: 0, lines: []string{"a", "b"}}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/annotate"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
@@ -84,6 +85,10 @@ func (d *deployer) deploy(ctx context.Context, res *Result) error {
 	err = f.run(ctx)
 	res.Status = Status(f.status)
 	res.LogTail = f.tail(50)
+	if f.status == "build-error" || f.status == "hook-error" {
+		// The places the log blames, kept now: the log goes with the follower.
+		res.LogLocations = annotate.Scan(f.lines)
+	}
 	if err != nil {
 		return err
 	}

@@ -12,51 +12,51 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
 func TestCheckDestinations(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
-		platform config.Platform
+		platform string
 		// setup returns the output file and the environment, given a fresh folder.
 		setup   func(dir string) (string, []string)
 		wantErr string // "" for none
 		warns   bool   // a warning about GITHUB_OUTPUT is printed
 		nonRoot bool   // root writes through permissions
 	}{
-		{name: "good output file, not created", platform: config.GitLab,
+		{name: "good output file, not created", platform: ci.GitLab,
 			setup: func(dir string) (string, []string) { return filepath.Join(dir, "o.env"), nil }},
-		{name: "missing folder", platform: config.GitLab, wantErr: "the output file",
+		{name: "missing folder", platform: ci.GitLab, wantErr: "the output file",
 			setup: func(dir string) (string, []string) { return filepath.Join(dir, "nope", "o.env"), nil }},
-		{name: "read-only folder", platform: config.Woodpecker, wantErr: "permission denied", nonRoot: true,
+		{name: "read-only folder", platform: ci.Woodpecker, wantErr: "permission denied", nonRoot: true,
 			setup: func(dir string) (string, []string) {
 				ro := filepath.Join(dir, "ro")
 				os.Mkdir(ro, 0o555)
 				return filepath.Join(ro, "o.env"), nil
 			}},
-		{name: "output file is a folder", platform: config.GitLab, wantErr: "is a directory",
+		{name: "output file is a folder", platform: ci.GitLab, wantErr: "is a directory",
 			setup: func(dir string) (string, []string) { return dir, nil }},
-		{name: "github: all good", platform: config.GitHub,
+		{name: "github: all good", platform: ci.GitHub,
 			setup: func(dir string) (string, []string) {
 				return "", []string{"GITHUB_OUTPUT", filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY", filepath.Join(dir, "sum")}
 			}},
-		{name: "github: GITHUB_OUTPUT unset warns", platform: config.GitHub, warns: true,
+		{name: "github: GITHUB_OUTPUT unset warns", platform: ci.GitHub, warns: true,
 			setup: func(dir string) (string, []string) { return "", nil }},
-		{name: "github: GITHUB_OUTPUT a folder", platform: config.GitHub, wantErr: "GITHUB_OUTPUT",
+		{name: "github: GITHUB_OUTPUT a folder", platform: ci.GitHub, wantErr: "GITHUB_OUTPUT",
 			setup: func(dir string) (string, []string) { return "", []string{"GITHUB_OUTPUT", dir} }},
-		{name: "github: step summary read-only", platform: config.GitHub, wantErr: "GITHUB_STEP_SUMMARY", nonRoot: true,
+		{name: "github: step summary read-only", platform: ci.GitHub, wantErr: "GITHUB_STEP_SUMMARY", nonRoot: true,
 			setup: func(dir string) (string, []string) {
 				sum := filepath.Join(dir, "sum")
 				os.WriteFile(sum, nil, 0o444)
 				return "", []string{"GITHUB_OUTPUT", filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY", sum}
 			}},
-		{name: "github: step summary a folder", platform: config.GitHub, wantErr: "GITHUB_STEP_SUMMARY",
+		{name: "github: step summary a folder", platform: ci.GitHub, wantErr: "GITHUB_STEP_SUMMARY",
 			setup: func(dir string) (string, []string) {
 				return "", []string{"GITHUB_OUTPUT", filepath.Join(dir, "out"), "GITHUB_STEP_SUMMARY", dir}
 			}},
-		{name: "drone: DRONE_OUTPUT in a missing folder", platform: config.Drone, wantErr: "DRONE_OUTPUT",
+		{name: "drone: DRONE_OUTPUT in a missing folder", platform: ci.Drone, wantErr: "DRONE_OUTPUT",
 			setup: func(dir string) (string, []string) { return "", []string{"DRONE_OUTPUT", filepath.Join(dir, "x", "y")} }},
 	}
 	for _, tt := range tests {
@@ -69,7 +69,7 @@ func TestCheckDestinations(t *testing.T) {
 			file, kv := tt.setup(dir)
 			before, _ := os.ReadDir(dir)
 			var out bytes.Buffer
-			err := New(tt.platform, &out, env(kv...), fixed).CheckDestinations(file)
+			err := New(ci.ByPlatform(tt.platform), &out, env(kv...), fixed).CheckDestinations(file)
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatalf("err = %v", err)
@@ -97,7 +97,7 @@ func TestCheckDestinations_DevFull(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full")
 	}
-	r := New(config.GitLab, &bytes.Buffer{}, env(), fixed)
+	r := New(ci.ByPlatform(ci.GitLab), &bytes.Buffer{}, env(), fixed)
 	if err := r.CheckDestinations("/dev/full"); err != nil {
 		t.Fatalf("check: %v", err)
 	}
@@ -116,7 +116,7 @@ func TestWriteOutputs_HostileValues(t *testing.T) {
 		GitRef: "ref\u2028\rSCALINGO_INJECTED=1"}
 	dir := t.TempDir()
 	ghOut := filepath.Join(dir, "gh")
-	if err := New(config.GitHub, &bytes.Buffer{}, env("GITHUB_OUTPUT", ghOut), fixed).WriteOutputs(o, ""); err != nil {
+	if err := New(ci.ByPlatform(ci.GitHub), &bytes.Buffer{}, env("GITHUB_OUTPUT", ghOut), fixed).WriteOutputs(o, ""); err != nil {
 		t.Fatal(err)
 	}
 	got := parseGitHubOutput(t, ghOut)
@@ -132,7 +132,7 @@ func TestWriteOutputs_HostileValues(t *testing.T) {
 	}
 
 	dotenv := filepath.Join(dir, "o.env")
-	if err := New(config.GitLab, &bytes.Buffer{}, env(), fixed).WriteOutputs(o, dotenv); err != nil {
+	if err := New(ci.ByPlatform(ci.GitLab), &bytes.Buffer{}, env(), fixed).WriteOutputs(o, dotenv); err != nil {
 		t.Fatal(err)
 	}
 	data, _ := os.ReadFile(dotenv)
@@ -210,7 +210,7 @@ func TestWriteOutputs_Delimiters(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "gh")
-			if err := New(config.GitHub, &bytes.Buffer{}, env("GITHUB_OUTPUT", path), fixed).WriteOutputs(tt.o, ""); err != nil {
+			if err := New(ci.ByPlatform(ci.GitHub), &bytes.Buffer{}, env("GITHUB_OUTPUT", path), fixed).WriteOutputs(tt.o, ""); err != nil {
 				t.Fatal(err)
 			}
 			got := parseGitHubOutput(t, path)
@@ -298,18 +298,18 @@ func TestDestinations_NotRegular(t *testing.T) {
 				t.Parallel()
 				dir := t.TempDir()
 				path := tt.setup(t, dir)
-				platform, file, kv := config.GitHub, "", []string{"GITHUB_OUTPUT", filepath.Join(dir, "out")}
+				platform, file, kv := ci.GitHub, "", []string{"GITHUB_OUTPUT", filepath.Join(dir, "out")}
 				switch dest {
 				case "output file":
-					platform, file, kv = config.GitLab, path, nil
+					platform, file, kv = ci.GitLab, path, nil
 				case "GITHUB_OUTPUT":
 					kv = []string{"GITHUB_OUTPUT", path}
 				case "GITHUB_STEP_SUMMARY":
 					kv = append(kv, "GITHUB_STEP_SUMMARY", path)
 				case "DRONE_OUTPUT":
-					platform, kv = config.Drone, []string{"DRONE_OUTPUT", path}
+					platform, kv = ci.Drone, []string{"DRONE_OUTPUT", path}
 				}
-				r := New(platform, &bytes.Buffer{}, env(kv...), fixed)
+				r := New(ci.ByPlatform(platform), &bytes.Buffer{}, env(kv...), fixed)
 				done := make(chan error, 1)
 				go func() { done <- r.CheckDestinations(file) }()
 				var err error

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
@@ -63,7 +62,7 @@ func (r *rig) child(t *testing.T, name, parent, token string) Child {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	rep := platform.New(config.Local, r.out, func(string) string { return "" }, r.clock.Now)
+	rep := platform.New(ci.ByPlatform(ci.Local), r.out, func(string) string { return "" }, r.clock.Now)
 	return Child{Name: name, Parent: parent, Region: "osc-fr1", Client: client, Reporter: rep}
 }
 

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 )
 

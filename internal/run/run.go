@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/archive"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
@@ -102,7 +103,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		// Load keeps the token out of its messages, so no mask is needed yet.
 		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(platform.EscapeLines(err.Error())))
-		if r := platform.New(config.Detect(getenv), stdout, getenv, nil); r.Annotates() {
+		if r := platform.New(ci.Detect(getenv), stdout, getenv, nil); r.Annotates() {
 			r.Error("invalid input: %s", err)
 		}
 		return err
@@ -119,7 +120,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	if h.clock == nil {
 		h.clock = clock.Real
 	}
-	r := platform.New(cfg.Platform, stdout, getenv, h.clock.Now)
+	r := platform.New(cfg.CI, stdout, getenv, h.clock.Now)
 	// Before anything else is printed: the runner masks from here on.
 	for _, secret := range cfg.Secrets() {
 		r.Mask(secret)
@@ -176,10 +177,11 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		Exclude:         cfg.Exclude,
 		MaxSize:         cfg.MaxSize,
 		TempDir:         getenv("TMPDIR"),
-		Skip:            skipOutput(cfg.OutputFile),
+		Skip:            skipOutput(cfg.OutputFile, cfg.CodeQualityReport),
 		SourceDateEpoch: cfg.SourceDateEpoch,
-		List:            cfg.List,
-		Capture:         capture(cfg),
+		// Every entry, whatever cfg.List: a failed build's log is mapped back to them.
+		List:    true,
+		Capture: capture(cfg),
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("build the archive: %w", err)
@@ -230,6 +232,9 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		}
 	}
 	results, err = deploy.Deploy(ctx, plan)
+	if results != nil {
+		pointAtFailures(r, cfg, arc, results)
+	}
 	return results, arc.Size, err
 }
 
@@ -400,12 +405,15 @@ func outputsOf(results []*deploy.Result, size int64) platform.Outputs {
 	return out
 }
 
-// skipOutput keeps the tool's own output file out of the archive.
-func skipOutput(file string) []string {
-	if file == "" {
-		return nil
+// skipOutput keeps the tool's own output files out of the archive.
+func skipOutput(files ...string) []string {
+	var skip []string
+	for _, f := range files {
+		if f != "" {
+			skip = append(skip, f)
+		}
 	}
-	return []string{file}
+	return skip
 }
 
 // describe prints what the archive holds; with dry-run, in detail.
