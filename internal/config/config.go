@@ -55,8 +55,9 @@ const DefaultAuthURL = "https://auth.scalingo.com"
 // DefaultMaxSize is Scalingo's limit on the uncompressed archive (300 MiB).
 const DefaultMaxSize int64 = archive.DefaultMaxSize
 
-// Regions maps the built-in region names to their API URLs. Other names are looked up
-// through the regions API at run time.
+// Regions maps the built-in region names to their API URLs, used with Scalingo's own
+// auth-url. Other names, and every name with another auth-url, are looked up through the
+// regions API at run time.
 var Regions = map[string]string{
 	"osc-fr1":        "https://api.osc-fr1.scalingo.com",
 	"osc-secnum-fr1": "https://api.osc-secnum-fr1.scalingo.com",
@@ -155,6 +156,17 @@ func (c *Config) Secrets() []string {
 func (c *Config) APIURLFor(region string) string {
 	if region == c.Region {
 		return c.APIURL
+	}
+	return c.builtinAPIURL(region)
+}
+
+// builtinAPIURL is the built-in API URL of a region, "" when it must be looked up. With
+// another auth-url than Scalingo's, every region is looked up there (GET /v1/regions):
+// that service (another installation, the bundled fake) knows its own regions' URLs, and
+// the token already goes to it.
+func (c *Config) builtinAPIURL(region string) string {
+	if c.AuthURL != DefaultAuthURL {
+		return ""
 	}
 	return Regions[region]
 }

@@ -209,7 +209,7 @@ func parseAPIURL(c *Config, v string, _ *loader) error {
 // known. One given URL cannot serve several regions.
 func checkAPIURL(c *Config, v string, _ *loader) error {
 	if v == "" {
-		c.APIURL = Regions[c.Region]
+		c.APIURL = c.builtinAPIURL(c.Region)
 		return nil
 	}
 	var regions []string
