@@ -185,7 +185,21 @@ func (e *InputError) InvalidInput() bool { return true }
 // Usage returns the help text.
 func Usage() string {
 	var b strings.Builder
-	b.WriteString("Usage: scalingo-deploy [flags]\n\nDeploys a folder or an archive to a Scalingo app.\n\nFlags (each also readable as INPUT_<NAME>, PLUGIN_<NAME> or SCALINGO_<NAME>):\n")
+	b.WriteString(`Usage: scalingo-deploy [flags]
+
+Deploys a folder or an archive to a Scalingo app.
+
+Each input is a flag, --NAME VALUE or --NAME=VALUE (a switch such as --dry-run also
+stands alone). It is also read from these variables, the first non-empty one winning,
+for --api-token for instance:
+  INPUT_API-TOKEN     the name upper-cased, dashes kept (GitHub Actions inputs)
+  PLUGIN_API_TOKEN    dashes as underscores (Drone and Woodpecker settings: api_token);
+                      PLUGIN_API-TOKEN too
+  SCALINGO_API_TOKEN  dashes as underscores (any CI, a shell)
+No other spelling is read: INPUT_API_TOKEN or SCALINGO_APPP are not; they get a warning.
+
+Flags:
+`)
 	width := len("version")
 	for _, in := range inputs {
 		width = max(width, len(in.name))
