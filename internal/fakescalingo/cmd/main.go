@@ -248,7 +248,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		info, _ := s.App(a.name)
 		fmt.Fprintf(stdout, "# app %s in %s: %s\n", a.name, info.Region, describe(a.sc, info.URL))
 	}
-	fmt.Fprintf(stdout, "# then: scalingo-deploy --app %s --path .\n", o.apps[0].name)
+	// The hint names the region of an app outside the default one, or it would be a 404.
+	first := o.apps[0].name
+	if r := o.apps[0].sc.Region; r != "" && r != builtinRegions[0] {
+		first += "@" + r
+	}
+	fmt.Fprintf(stdout, "# then: scalingo-deploy --app %s --path .\n", first)
 	fmt.Fprintf(stdout, "# Ctrl-C stops the fake.\n")
 
 	// Deployments end by the clock (Scenario.Duration), streaming as they go.

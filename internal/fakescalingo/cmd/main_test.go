@@ -113,6 +113,15 @@ func TestRun_exportsWork(t *testing.T) {
 	}
 }
 
+// TestRun_hint: the suggested command names the region of an app outside osc-fr1.
+func TestRun_hint(t *testing.T) {
+	t.Parallel()
+	_, comments := started(t, "--app", "prod-app@osc-secnum-fr1")
+	if want := "# then: scalingo-deploy --app prod-app@osc-secnum-fr1 --path ."; !contains(comments, want) {
+		t.Errorf("no hint %q in %q", want, comments)
+	}
+}
+
 // TestRun_appServers: every app answers on 127.0.0.1, healthy unless --unhealthy names it.
 func TestRun_appServers(t *testing.T) {
 	t.Parallel()
