@@ -25,11 +25,11 @@ var blocks = []struct {
 }{
 	{"build", nil},
 	{"fake", []string{"export SCALINGO_AUTH_URL=http://127.0.0.1:", "export SCALINGO_API_TOKEN="}},
-	{"one deploy", []string{"[00:00] building", "status=success"}},
+	{"one deploy", []string{"<-- Start deployment of my-app -->", "status=success"}},
 	{"several apps in two regions", []string{"app=my-app region=osc-fr1", "app=my-api region=osc-secnum-fr1", "status=success"}},
 	{"a failure", []string{"Push rejected, failed to compile", "status=build-error", "exit code 1"}},
 	{"a health check", []string{"Health check: HTTP 200", "HTTP 503", "exit code 1"}},
-	{"a review app", []string{"my-app-pr1", "postgresql", "status=success", "review-app=my-app-pr1 status=destroyed"}},
+	{"a review app", []string{"my-app-pr1", "postgresql", "status=success", "destroyed"}},
 }
 
 // shellBlocks returns the ```sh blocks of the README's section, in order.
