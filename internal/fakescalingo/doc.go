@@ -84,7 +84,7 @@
 // deployment POST. App(name) shows an app's region, parent, variables,
 // addons and formation; Deleted() the apps a client deleted.
 //
-// A deployment moves only when a client GETs it; no clock is involved. Its
+// Without Scenario.Duration, a deployment moves only when a client GETs it; no clock is involved. Its
 // states are, in order:
 //
 //	queued × (QueuedPolls+1)   only when QueuedPolls > 0
