@@ -24,8 +24,9 @@ const DefaultAuthURL = "https://auth.scalingo.com"
 // DefaultMaxSize is Scalingo's limit on the uncompressed archive (300 MiB).
 const DefaultMaxSize int64 = archive.DefaultMaxSize
 
-// Regions maps the built-in region names to their API URLs. Other names are looked up
-// through the regions API at run time.
+// Regions maps the built-in region names to their API URLs, used with Scalingo's own
+// auth-url. Other names, and every name with another auth-url, are looked up through the
+// regions API at run time.
 var Regions = map[string]string{
 	"osc-fr1":        "https://api.osc-fr1.scalingo.com",
 	"osc-secnum-fr1": "https://api.osc-secnum-fr1.scalingo.com",
@@ -138,6 +139,17 @@ func (c *Config) APIURLFor(region string) string {
 	if region == c.Region {
 		return c.APIURL
 	}
+	return c.builtinAPIURL(region)
+}
+
+// builtinAPIURL is the built-in API URL of a region, "" when it must be looked up. With
+// another auth-url than Scalingo's, every region is looked up there (GET /v1/regions):
+// that service (another installation, the bundled fake) knows its own regions' URLs, and
+// the token already goes to it.
+func (c *Config) builtinAPIURL(region string) string {
+	if c.AuthURL != DefaultAuthURL {
+		return ""
+	}
 	return Regions[region]
 }
 
@@ -155,7 +167,21 @@ func (e *InputError) InvalidInput() bool { return true }
 // Usage returns the help text.
 func Usage() string {
 	var b strings.Builder
-	b.WriteString("Usage: scalingo-deploy [flags]\n\nDeploys a folder or an archive to a Scalingo app.\n\nFlags (each also readable as INPUT_<NAME>, PLUGIN_<NAME> or SCALINGO_<NAME>):\n")
+	b.WriteString(`Usage: scalingo-deploy [flags]
+
+Deploys a folder or an archive to a Scalingo app.
+
+Each input is a flag, --NAME VALUE or --NAME=VALUE (a switch such as --dry-run also
+stands alone). It is also read from these variables, the first non-empty one winning,
+for --api-token for instance:
+  INPUT_API-TOKEN     the name upper-cased, dashes kept (GitHub Actions inputs)
+  PLUGIN_API_TOKEN    dashes as underscores (Drone and Woodpecker settings: api_token);
+                      PLUGIN_API-TOKEN too
+  SCALINGO_API_TOKEN  dashes as underscores (any CI, a shell)
+No other spelling is read: INPUT_API_TOKEN or SCALINGO_APPP are not; they get a warning.
+
+Flags:
+`)
 	width := len("version")
 	for _, in := range inputs {
 		width = max(width, len(in.name))

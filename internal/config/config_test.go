@@ -241,7 +241,7 @@ func TestLoad_Invalid(t *testing.T) {
 		{"api url with another scheme", nil, append([]string{"SCALINGO_API_URL", "file:///etc/passwd"}, base...), []string{"api-url: "}},
 		{"flag without value", []string{"--app"}, base, []string{"--app: needs a value"}},
 		{"positional argument", []string{"deploy"}, base, []string{"unexpected argument #1"}},
-		{"token pasted as an argument is not echoed", []string{"--wait", "tk-us-pasted-secret"}, base, []string{"unexpected argument #2"}},
+		{"token pasted as an argument is not echoed", []string{"--wait", "tk-us-pasted-secret"}, base, []string{"--wait: takes true or false", "argument #2 after it is neither"}},
 		{"token pasted into another input is refused, not echoed", []string{"--timeout", "tk-us-plain"}, base, []string{"timeout: holds the API token's value (not shown)"}},
 		{"token as the app name", nil, append([]string{"INPUT_APP", "tk-us-plain"}, base...), []string{"app: holds the API token's value"}},
 		{"token as the path", []string{"--path", " tk-us-plain "}, base, []string{"path: holds the API token's value"}},

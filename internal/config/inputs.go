@@ -47,7 +47,7 @@ var inputs = []input{
 	{name: "path", help: "folder or archive to deploy, relative to the workspace (default: the workspace)", parse: parsePath},
 	{name: "region", help: "Scalingo region (default osc-fr1)", parse: parseRegion},
 	{name: "api-url", help: "API URL (default: the region's)", parse: parseAPIURL, check: checkAPIURL},
-	{name: "auth-url", help: "authentication URL (default " + DefaultAuthURL + ")", parse: parseAuthURL},
+	{name: "auth-url", help: "authentication URL (default " + DefaultAuthURL + "); with another one, every region's API URL is looked up there", parse: parseAuthURL},
 	{name: "git-ref", help: "git_ref recorded on the deployment (default: the CI's commit SHA; outside a CI, the HEAD commit of the git work tree holding path)", parse: parseGitRef, check: checkGitRef},
 	{name: "wait", kind: boolean, help: "follow the deployment to its end (default true)",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.Wait, err = parseBool(v, true); return err }},
@@ -63,7 +63,7 @@ var inputs = []input{
 	{name: "dry-run", kind: boolean, help: "build the archive and describe it; no token, no network",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.DryRun, err = parseBool(v, false); return err }},
 	{name: "list", kind: boolean, help: "with dry-run, list every path in the archive",
-		parse: func(c *Config, v string, _ *loader) (err error) { c.List, err = parseBool(v, false); return err }},
+		parse: func(c *Config, v string, _ *loader) (err error) { c.List, err = parseBool(v, false); return err }, check: checkList},
 	{name: "max-size", help: "uncompressed archive limit in bytes, or with a unit (KiB, MiB, GiB, KB, MB, GB); default 300MiB", parse: parseMaxSize},
 	{name: "env", raw: true, help: "variables set on every app before its deployment: NAME=value lines (# comments and blank lines skipped)", parse: parseEnv},
 	{name: "health-check", help: "after success, GET this path of the app's URL (e.g. /healthz) or this http(s) URL until it answers 2xx or 3xx", parse: parseHealthCheck, check: checkHealthCheck},
@@ -211,7 +211,7 @@ func parseAPIURL(c *Config, v string, _ *loader) error {
 // known. One given URL cannot serve several regions.
 func checkAPIURL(c *Config, v string, _ *loader) error {
 	if v == "" {
-		c.APIURL = Regions[c.Region]
+		c.APIURL = c.builtinAPIURL(c.Region)
 		return nil
 	}
 	var regions []string
@@ -419,6 +419,14 @@ func parseHealthCheck(c *Config, v string, _ *loader) error {
 		return checkPort(u)
 	}
 	return fmt.Errorf("%q is neither a path starting with / nor an absolute http(s) URL without credentials", httpapi.MaskUserinfo(v))
+}
+
+// checkList: the list describes a dry run's archive; a deploy would silently ignore it.
+func checkList(c *Config, _ string, _ *loader) error {
+	if c.List && !c.DryRun {
+		return errors.New("lists the archive of a dry run only: add --dry-run (nothing is deployed then), or drop --list")
+	}
+	return nil
 }
 
 // checkHealthCheck: the check runs after the deployment's verdict, which wait=false skips.

@@ -60,6 +60,9 @@ type Options struct {
 	// (RegionAPIURL) and listed by /v1/regions after Region. One JWT is valid
 	// in every region; an app lives in one region and is 404 in the others.
 	OtherRegions []string
+	// ListedAPIURLs, by region name, is the API URL that /v1/regions gives for a
+	// region instead of its server's: a host that does not resolve, say.
+	ListedAPIURLs map[string]string
 	// CollaboratorToken, when set, is a second API token the auth server
 	// exchanges. Its user is a collaborator of every app, not its owner: it
 	// can do everything but delete an app (403), as roles.md says.

@@ -47,19 +47,21 @@ func TestRun_PlainStreamBesideHTTPSAPI(t *testing.T) {
 func TestRun_HostNotFound(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name  string
-		env   []string
-		host  string
-		input string
+		name   string
+		env    []string
+		listed map[string]string // what /v1/regions gives
+		host   string
+		input  string
 	}{
-		{"api-url", []string{"SCALINGO_API_URL", "http://api.scalingo-deploy.invalid:8080"}, "api.scalingo-deploy.invalid", "api-url"},
-		{"auth-url", []string{"SCALINGO_AUTH_URL", "https://auth.scalingo-deploy.invalid"}, "auth.scalingo-deploy.invalid", "auth-url"},
-		{"region", []string{"SCALINGO_API_URL", "", "SCALINGO_REGION", "osc-fr1"}, "api.osc-fr1.scalingo.com", "region"},
+		{"api-url", []string{"SCALINGO_API_URL", "http://api.scalingo-deploy.invalid:8080"}, nil, "api.scalingo-deploy.invalid", "api-url"},
+		{"auth-url", []string{"SCALINGO_AUTH_URL", "https://auth.scalingo-deploy.invalid"}, nil, "auth.scalingo-deploy.invalid", "auth-url"},
+		{"region", []string{"SCALINGO_API_URL", "", "SCALINGO_REGION", "osc-fr1"},
+			map[string]string{"osc-fr1": "https://api.osc-fr1.scalingo-deploy.invalid"}, "api.osc-fr1.scalingo-deploy.invalid", "region"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w := newWorld(t, fakescalingo.Options{})
+			w := newWorld(t, fakescalingo.Options{ListedAPIURLs: tt.listed})
 			w.fake.AddApp("my-app", fakescalingo.Scenario{})
 			dns, err := dnstest.Start()
 			if err != nil {

@@ -91,13 +91,6 @@ type hooks struct {
 	observers []deploy.Observer
 }
 
-// Run is the whole program, with its environment passed in. It reports its own error
-// (once, through the platform's reporter so that secrets are masked) and returns it for
-// ExitCode.
-func Run(ctx context.Context, version string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return runWith(ctx, args, getenv, stdout, stderr, hooks{version: version})
-}
-
 func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h hooks) error {
 	cfg, err := config.Load(args, getenv)
 	if err != nil {

@@ -66,6 +66,9 @@ func (c *Client) App(ctx context.Context, app string) (*App, error) {
 			switch apiErr.StatusCode {
 			case http.StatusNotFound:
 				apiErr.Hint = fmt.Sprintf("app %q was not found at %s: check its name, or it may live in another region (set region, e.g. osc-secnum-fr1, or api-url)", app, c.APIURL())
+				if lower := strings.ToLower(app); lower != app {
+					apiErr.Hint = fmt.Sprintf("app %q was not found at %s: Scalingo app names are lower-case; did you mean %q?", app, c.APIURL(), lower)
+				}
 			case http.StatusUnauthorized, http.StatusForbidden:
 				apiErr.Hint = fmt.Sprintf("the token was refused for app %q: is its owner a collaborator of the app?", app)
 			}
