@@ -2,6 +2,7 @@ package platform
 
 import (
 	"fmt"
+	"github.com/sethvargo/go-githubactions"
 	"io"
 	"strconv"
 	"strings"
@@ -78,29 +79,36 @@ func (p *plainText) untrusted(text string) { io.WriteString(p.out, text) }
 type githubCommands struct{ *plainText }
 
 func (g *githubCommands) Annotate(level, title, file string, line, col int, msg string) {
-	props := []string{}
+	props := githubactions.CommandProperties{"title": title}
 	if file != "" {
-		props = append(props, "file="+escapeProperty(Escape(file)))
+		props["file"] = Escape(file)
 		if line > 0 {
-			props = append(props, "line="+strconv.Itoa(line))
+			props["line"] = strconv.Itoa(line)
 			if col > 0 {
-				props = append(props, "col="+strconv.Itoa(col))
+				props["col"] = strconv.Itoa(col)
 			}
 		}
 	}
-	props = append(props, "title="+escapeProperty(title))
-	fmt.Fprintf(g.out, "::%s %s::%s\n", level, strings.Join(props, ","), escapeData(msg))
+	command(g.out, level, msg, props)
 }
 
 func (g *githubCommands) group(title string) func() {
-	fmt.Fprintf(g.out, "::group::%s\n", escapeData(title))
-	return func() { io.WriteString(g.out, "::endgroup::\n") }
+	command(g.out, "group", title, nil)
+	return func() { command(g.out, "endgroup", "", nil) }
 }
 
 func (g *githubCommands) mask(secret string) {
 	// Straight to the underlying writer: through the redactor the command would arrive
 	// masked, and mean nothing.
-	fmt.Fprintf(g.out.w, "::add-mask::%s\n", escapeData(secret))
+	command(g.out.w, "add-mask", secret, nil)
+}
+
+// command writes one workflow command, escaped by go-githubactions as actions/toolkit
+// escapes it (its Action methods panic when the write fails; a log line that cannot be
+// written is not worth a crash).
+func command(w io.Writer, name, msg string, props githubactions.CommandProperties) {
+	cmd := githubactions.Command{Name: name, Message: msg, Properties: props}
+	io.WriteString(w, cmd.String()+"\n")
 }
 
 // untrusted puts the text between ::stop-commands:: and a random resume token, so that a
@@ -110,11 +118,6 @@ func (g *githubCommands) untrusted(text string) {
 	fmt.Fprintf(g.out, "::stop-commands::%s\n", token)
 	io.WriteString(g.out, text)
 	fmt.Fprintf(g.out, "::%s::\n", token)
-}
-
-// escapeProperty escapes a workflow command's property value as the runner expects.
-func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
 // gitlabSections is GitLab's collapsible sections; annotations are marked lines.

@@ -23,8 +23,8 @@ func TestReporter_Annotate(t *testing.T) {
 		wantGitHubCommand string // the one command the runner reads, for GitHub's dialect
 	}{
 		{name: "github", platform: ci.GitHub, file: "internal/api/handler.go", line: 42, col: 7, msg: "undefined: Serve",
-			want:              "::error file=internal/api/handler.go,line=42,col=7,title=my-app build failed::undefined: Serve\n",
-			wantGitHubCommand: "error file=internal/api/handler.go,line=42,col=7,title=my-app build failed"},
+			want:              "::error col=7,file=internal/api/handler.go,line=42,title=my-app build failed::undefined: Serve\n",
+			wantGitHubCommand: "error col=7,file=internal/api/handler.go,line=42,title=my-app build failed"},
 		{name: "github: hostile file and message", platform: ci.GitHub, file: "a,line=1:b\n::set-output name=x::y.go", line: 3,
 			msg:               "100% broken\r\n::set-output name=x::y\n##[error]legacy",
 			want:              "::error file=a%2Cline=1%3Ab\\n%3A%3Aset-output name=x%3A%3Ay.go,line=3,title=my-app build failed::100%25 broken\\r%0A\\x3a:set-output name=x::y%0A##\\x5berror]legacy\n",

@@ -173,7 +173,3 @@ func randomToken() string {
 	return hex.EncodeToString(b)
 }
 
-// escapeData escapes a workflow command's message as the runner expects.
-func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
