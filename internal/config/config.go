@@ -108,6 +108,8 @@ type Config struct {
 	HealthCheckTimeout time.Duration
 	// Review holds the review-app inputs (review.go).
 	Review Review
+	// Forge holds the pull-request feedback inputs (forge.go).
+	Forge Forge
 
 	// Warnings are facts worth a warning that did not stop the load, such as a git
 	// repository whose HEAD could not be read. They never quote the repository's content.
@@ -135,11 +137,13 @@ const (
 	MaxEnvValueBytes = 8192
 )
 
-// Secrets returns every value to mask in output: the token and each env value.
+// Secrets returns every value to mask in output: the tokens and each env value.
 func (c *Config) Secrets() []string {
 	var out []string
-	if c.APIToken != "" {
-		out = append(out, c.APIToken)
+	for _, tok := range []string{c.APIToken, c.Forge.GitHubToken, c.Forge.GitLabToken} {
+		if tok != "" {
+			out = append(out, tok)
+		}
 	}
 	for _, v := range c.Env {
 		if v.Value != "" {
