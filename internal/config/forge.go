@@ -27,7 +27,7 @@ type Forge struct {
 	// Review.PR on a review run).
 	PR ci.PR
 
-	commentSet, deploymentsSet bool
+	deploymentsSet bool
 }
 
 func parseGitHubToken(c *Config, v string, _ *loader) error {
@@ -48,7 +48,6 @@ func checkSecret(v string) error {
 }
 
 func parsePRComment(c *Config, v string, _ *loader) (err error) {
-	c.Forge.commentSet = v != ""
 	c.Forge.Comment, err = parseBool(v, true)
 	return err
 }
@@ -70,13 +69,11 @@ func parseEnvironment(c *Config, v string, _ *loader) error {
 }
 
 // checkForge reads the pull request when a token is given, and refuses settings that
-// would do nothing.
+// would do nothing. pr-comment alone is not refused: the GitLab components pass it to
+// every job, with or without a token.
 func checkForge(c *Config, _ string, ld *loader) error {
 	f := &c.Forge
 	var errs []error
-	if f.GitHubToken == "" && f.GitLabToken == "" && f.commentSet && f.Comment {
-		errs = append(errs, &InputError{Input: "pr-comment", Msg: "needs github-token or gitlab-token: without a token nothing is sent to the forge"})
-	}
 	if f.GitHubToken == "" {
 		if f.deploymentsSet && f.Deployments {
 			errs = append(errs, &InputError{Input: "github-deployments", Msg: "needs github-token"})
