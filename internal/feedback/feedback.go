@@ -81,7 +81,9 @@ func (f *Feedback) fail(kind, what string, err error) {
 	var e *httpapi.APIError
 	forbidden := errors.As(err, &e) && (e.StatusCode == http.StatusForbidden || e.StatusCode == http.StatusNotFound) && !github.IsSecondaryRateLimit(err)
 	if f.gh != nil && f.gh.Fork && forbidden {
-		f.r.Notice("no %s on this pull request: it comes from a fork, whose workflow token is read-only (the deployment itself is not affected)", what)
+		// The token is read-only for every kind: one notice, and nothing more is tried.
+		f.stopped[kindDeployments], f.stopped[kindComment] = true, true
+		f.r.Notice("no pull-request feedback: this pull request comes from a fork, whose workflow token is read-only (the deployment itself is not affected)")
 		return
 	}
 	f.r.Warning("could not %s (the deployment's result is not affected): %v", what, err)

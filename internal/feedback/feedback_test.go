@@ -206,6 +206,8 @@ func TestFailures(t *testing.T) {
 		defer s.Close()
 		var l lines
 		f := New(&GitHub{Client: ghClient(t, s), PR: 1, Fork: true}, nil, "k", "", &l)
+		f.gh.Deployments = true
+		f.Started(ctx, e)
 		f.Comment(ctx, []Entry{e})
 		f.Comment(ctx, []Entry{e})
 		if len(l.out) != 1 || !strings.HasPrefix(l.out[0], "notice: ") || !strings.Contains(l.out[0], "fork") {

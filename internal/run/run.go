@@ -181,6 +181,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 			r.Printf("%s", row.Line())
 		}
 	}
+	feedbackDeployed(ctx, cfg, getenv, r, h, results) // feedback.go
 	if err != nil {
 		report(r, errOut, results, err)
 	}
@@ -304,6 +305,7 @@ func destroyMain(ctx context.Context, cfg *config.Config, getenv func(string) st
 			err = errors.Join(err, werr)
 		}
 		r.Printf("scalingo-deploy: review-app=%s status=%s", platform.Escape(out.App), platform.Escape(orUnknown(out.Status)))
+		feedbackDestroyed(ctx, cfg, getenv, r, h, out) // feedback.go
 	}
 	if err != nil {
 		report(r, errOut, nil, err)

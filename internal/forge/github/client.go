@@ -227,7 +227,7 @@ func (c *Client) CreateStatus(ctx context.Context, id int64, r StatusRequest) er
 func (c *Client) ListDeployments(ctx context.Context, environment string) ([]Deployment, error) {
 	var out []Deployment
 	err := c.do(ctx, call{method: http.MethodGet, path: c.repoPath("deployments"),
-		query: url.Values{"environment": {environment}, "per_page": {"100"}}, idempotent: true, permission: "deployments: read"}, &out, nil)
+		query: url.Values{"environment": {environment}, "per_page": {"100"}}, idempotent: true, permission: "deployments: write"}, &out, nil)
 	return out, err
 }
 
@@ -264,7 +264,7 @@ const maxPages = 100
 // header's next page on the API's own origin only.
 func (c *Client) Comments(ctx context.Context, n int) ([]Comment, error) {
 	k := call{method: http.MethodGet, path: c.repoPath("issues", strconv.Itoa(n), "comments"),
-		query: url.Values{"per_page": {"100"}}, idempotent: true, permission: "pull-requests: read"}
+		query: url.Values{"per_page": {"100"}}, idempotent: true, permission: "pull-requests: write (or issues: write)"}
 	u := c.base.JoinPath(k.path)
 	u.RawQuery = k.query.Encode()
 	want := "/" + strings.TrimPrefix(u.Path, "/")
