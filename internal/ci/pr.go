@@ -70,31 +70,40 @@ type repo struct {
 }
 
 func readEvent(path string) (PR, error) {
+	data, err := readEventFile(path)
+	if err != nil {
+		return PR{}, err
+	}
+	return parseEvent(data)
+}
+
+// readEventFile reads an event payload: a regular file, at most MaxEventSize bytes.
+func readEventFile(path string) ([]byte, error) {
 	// A FIFO or a device would block or never end: only a regular file is read.
 	fi, err := os.Stat(path)
 	if err != nil {
-		return PR{}, err
+		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return PR{}, errors.New("not a regular file")
+		return nil, errors.New("not a regular file")
 	}
 	if fi.Size() > MaxEventSize {
-		return PR{}, fmt.Errorf("larger than %d bytes", MaxEventSize)
+		return nil, fmt.Errorf("larger than %d bytes", MaxEventSize)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return PR{}, err
+		return nil, err
 	}
 	defer f.Close()
 	// The file may grow after Stat: the limit holds on what is actually read.
 	data, err := io.ReadAll(io.LimitReader(f, MaxEventSize+1))
 	if err != nil {
-		return PR{}, err
+		return nil, err
 	}
 	if len(data) > MaxEventSize {
-		return PR{}, fmt.Errorf("larger than %d bytes", MaxEventSize)
+		return nil, fmt.Errorf("larger than %d bytes", MaxEventSize)
 	}
-	return parseEvent(data)
+	return data, nil
 }
 
 func parseEvent(data []byte) (PR, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // State is how one target ended, as the comment and a deployment status say it.
@@ -97,9 +98,20 @@ const (
 	maxLogBytes = 2500
 )
 
+// maxComment keeps a comment under GitHub's 65536 characters, with room to spare.
+const maxComment = 60000
+
 // Render is the comment's Markdown: the marker, a table with one row per target, and
 // for each failure its cause and last build lines. runURL links the job ("" for none).
+// The build lines are left out when the comment would be too long with them.
 func Render(key string, entries []Entry, runURL string) string {
+	if body := render(key, entries, runURL, true); utf8.RuneCountInString(body) <= maxComment {
+		return body
+	}
+	return render(key, entries, runURL, false)
+}
+
+func render(key string, entries []Entry, runURL string, logs bool) string {
 	var b strings.Builder
 	b.WriteString(Marker(key) + "\n")
 	b.WriteString("### Scalingo deployment\n\n")
@@ -129,8 +141,10 @@ func Render(key string, entries []Entry, runURL string) string {
 		if e.Cause == "" && e.LogTail == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "\n**%s**: %s\n", text(e.App), text(e.Cause))
-		if tail := lastLines(e.LogTail); tail != "" {
+		fmt.Fprintf(&b, "\n**%s**: %s\n", text(e.App), text(cut(e.Cause, maxCause)))
+		if tail := lastLines(e.LogTail); tail != "" && !logs {
+			b.WriteString("\n(Its last build lines are in the job's log: with every app's, this comment would be too long.)\n")
+		} else if tail != "" {
 			fence := fenceFor(tail)
 			fmt.Fprintf(&b, "\n<details><summary>Last build lines</summary>\n\n%stext\n%s\n%s\n\n</details>\n", fence, tail, fence)
 		}
@@ -139,6 +153,16 @@ func Render(key string, entries []Entry, runURL string) string {
 		fmt.Fprintf(&b, "\n<sub>Updated by scalingo-deploy · [job log](%s)</sub>\n", runURL)
 	}
 	return b.String()
+}
+
+// maxCause bounds a cause, in characters: it is one line of an error.
+const maxCause = 1000
+
+func cut(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 // safeURL accepts an absolute http(s) URL with nothing Markdown or HTML could read as

@@ -30,6 +30,9 @@ type GitHub struct {
 	Deployments bool
 	// Environment names every target's deployment environment; "" means the app's name.
 	Environment string
+	// Ref is the commit the deployments are made for: a pull request's head, which the
+	// pull request shows; "" means each entry's Commit.
+	Ref string
 	// PR is the pull request to comment on; 0 for none.
 	PR int
 	// Fork tells a pull request from a fork: GitHub gives its workflow a read-only token.
@@ -108,8 +111,12 @@ func (f *Feedback) Started(ctx context.Context, e Entry) {
 	if f.gh == nil || !f.gh.Deployments || e.DeploymentID == "" || !f.active(kindDeployments) {
 		return
 	}
+	ref := f.gh.Ref
+	if ref == "" {
+		ref = e.Commit
+	}
 	d, err := f.gh.Client.CreateDeployment(ctx, github.DeploymentRequest{
-		Ref:                   e.Commit,
+		Ref:                   ref,
 		Environment:           f.environment(e),
 		Description:           "Scalingo deployment " + e.DeploymentID,
 		AutoMerge:             false,

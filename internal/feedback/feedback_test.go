@@ -253,3 +253,26 @@ func TestComment_gitlab(t *testing.T) {
 		t.Fatalf("%v", l.out)
 	}
 }
+
+// TestRender_long: twenty failing apps with long logs stay under GitHub's limit.
+func TestRender_long(t *testing.T) {
+	var entries []Entry
+	for i := range 20 {
+		entries = append(entries, Entry{App: fmt.Sprintf("app-%02d", i), Region: "osc-fr1", State: Failed, Cause: strings.Repeat("é", 300),
+			LogTail: strings.Repeat(strings.Repeat("ü", 99)+"\n", 30)})
+	}
+	if n := len([]rune(Render("k", entries, ""))); n > maxComment {
+		t.Fatalf("%d characters", n)
+	}
+	// A cause is one line, but its length is the error's: the build lines give way.
+	for i := range entries {
+		entries[i].Cause = strings.Repeat("é", 2500)
+	}
+	got := Render("k", entries, "")
+	if n := len([]rune(got)); n > 65536 || !strings.Contains(got, "would be too long") {
+		t.Fatalf("%d characters", n)
+	}
+	if one := Render("k", entries[:1], ""); !strings.Contains(one, "```text") {
+		t.Fatalf("one app keeps its lines:\n%s", one)
+	}
+}

@@ -61,7 +61,8 @@ func newFeedback(cfg *config.Config, getenv func(string) string, r *platform.Rep
 			closes = append(closes, c.Close)
 			// Forgejo and Gitea have no deployments API.
 			forgejo := getenv("FORGEJO_ACTIONS") == "true" || getenv("GITEA_ACTIONS") == "true"
-			gh = &feedback.GitHub{Client: c, Deployments: f.Deployments && !forgejo, Environment: f.Environment, Fork: f.PR.Fork}
+			gh = &feedback.GitHub{Client: c, Deployments: f.Deployments && !forgejo, Environment: f.Environment, Fork: f.PR.Fork,
+				Ref: cfg.CI.HeadSHA(getenv)}
 			if f.Comment {
 				gh.PR = f.PR.Number
 			}

@@ -62,7 +62,9 @@ func TestFeedback_ReviewLifecycle(t *testing.T) {
 		t.Fatalf("deployments after opened: %+v", deps)
 	}
 	d := deps[0]
-	if d.Environment != "my-app-pr42" || !d.TransientEnvironment || d.ProductionEnvironment || d.SHA != e["GITHUB_SHA"] || d.Request["auto_merge"] != false {
+	// The pull request's head commit, which the pull request shows; GITHUB_SHA is the
+	// merge commit.
+	if d.Environment != "my-app-pr42" || !d.TransientEnvironment || d.ProductionEnvironment || d.SHA != "9f2c4e1b7a3d5f60812c9e4b3a7d6f5e0c1b2a39" || d.Request["auto_merge"] != false {
 		t.Errorf("deployment %+v", d)
 	}
 	scalingoID := w.fake.Deployments("my-app-pr42")[0].ID
