@@ -266,7 +266,8 @@ func TestRender_long(t *testing.T) {
 	}
 	// A cause is one line, but its length is the error's: the build lines give way.
 	for i := range entries {
-		entries[i].Cause = strings.Repeat("é", 2500)
+		entries[i].Cause = strings.Repeat("x", 2500)
+		entries[i].LogTail = strings.Repeat(strings.Repeat("y", 99)+"\n", 30)
 	}
 	got := Render("k", entries, "")
 	if n := len([]rune(got)); n > 65536 || !strings.Contains(got, "would be too long") {
