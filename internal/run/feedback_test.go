@@ -270,3 +270,29 @@ func TestFeedback_GitLab(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedback_Forgejo: the same comment through the forge's own API, and no deployment
+// request (Forgejo and Gitea have no deployments API).
+func TestFeedback_Forgejo(t *testing.T) {
+	t.Parallel()
+	for _, marker := range []string{"FORGEJO_ACTIONS", "GITEA_ACTIONS"} {
+		t.Run(marker, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, fakescalingo.Options{})
+			w.fake.AddApp("my-app", fakescalingo.Scenario{})
+			gh := startGitHub(t, fakegithub.Options{})
+			e := feedbackEnv(t, w, gh, event(t, "opened"), marker, "true")
+			if res := w.run(t, context.Background(), e); res.code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+			}
+			for _, r := range gh.Requests() {
+				if strings.Contains(r.Path, "/deployments") {
+					t.Errorf("%s %s sent to a forge without deployments", r.Method, r.Path)
+				}
+			}
+			if c := gh.Comments(42); len(c) != 1 || !strings.Contains(c[0].Body, "✅ deployed") {
+				t.Fatalf("comments %+v", c)
+			}
+		})
+	}
+}
