@@ -76,7 +76,7 @@ func New(cfg Config) *Client {
 	if cfg.RequestIDHeader == "" {
 		cfg.RequestIDHeader = "X-Request-Id"
 	}
-	return &Client{cfg: cfg, clk: cfg.Clock, http: &http.Client{Transport: cfg.Transport}}
+	return &Client{cfg: cfg, clk: cfg.Clock, http: NewHTTPClient(cfg.Transport)}
 }
 
 // Policy returns the retry policy the client follows.

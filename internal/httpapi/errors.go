@@ -124,22 +124,21 @@ func ParseRetryAfter(v string, now func() time.Time) time.Duration {
 	return 0
 }
 
-// Redact returns u without its query string and credentials: a signed URL's query is a
-// bearer secret for as long as it is valid.
+// Redact returns u without its query string and with its userinfo shown as "user:***@"
+// (MaskUserinfo): a signed URL's query is a bearer secret for as long as it is valid.
 func Redact(u string) string {
 	p, err := url.Parse(u)
 	if err != nil {
 		if i := strings.IndexAny(u, "?#"); i >= 0 {
-			return u[:i] + "?[redacted]"
+			u = u[:i] + "?[redacted]"
 		}
-		return u
+		return MaskUserinfo(u)
 	}
-	p.User = nil
 	if p.RawQuery != "" || p.Fragment != "" {
 		p.RawQuery, p.Fragment = "", ""
-		return p.String() + "?[redacted]"
+		return MaskUserinfo(p.String()) + "?[redacted]"
 	}
-	return p.String()
+	return MaskUserinfo(p.String())
 }
 
 // RedactErr returns err with every URL inside it stripped of its query: a *url.Error

@@ -41,7 +41,9 @@ func TestRedact(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"https://s3.example/b/k?X-Amz-Signature=abc&X-Amz-Credential=x", "https://s3.example/b/k?[redacted]"},
-		{"https://user:pw@host/p", "https://host/p"},
+		{"https://user:pw@host/p", "https://user:***@host/p"},
+		{"https://ghp_token@host/p", "https://***@host/p"},
+		{"%zz://admin:pw@host/p?x=1", "%zz://admin:***@host/p?[redacted]"},
 		{"https://host/p", "https://host/p"},
 		{"https://host/p#frag", "https://host/p?[redacted]"},
 		{"%zz?token=1", "%zz?[redacted]"},

@@ -63,7 +63,8 @@ var (
 // 501, or a transport failure that may pass (reset, refused, timeout, EOF). It follows
 // go-retryablehttp's DefaultRetryPolicy: what cannot change is final — another 4xx, a
 // certificate that is not trusted, a bad scheme, URL, port or header, too many
-// redirects, a cancelled context.
+// redirects or one out of the origin, a host that does not exist (NXDOMAIN), a cancelled
+// context.
 func (p Policy) Retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
@@ -106,6 +107,12 @@ func invalidRequest(err error) bool {
 		ae  *net.AddrError // "invalid port", "missing port in address"
 	)
 	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &he) || errors.As(err, &cie) || errors.As(err, &ae) {
+		return true
+	}
+	// A refused redirect would be refused again; a host that does not exist does not
+	// start to within the minute a retry lasts.
+	var re *RedirectError
+	if errors.As(err, &re) || NotFoundHost(err) != "" {
 		return true
 	}
 	var ue *url.Error

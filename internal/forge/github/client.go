@@ -3,7 +3,7 @@
 // Gitea serve the comment routes the same way under their own API URL.
 //
 // The token goes only to the API's origin (scheme, host and port of APIURL): a Link
-// to another origin is refused, and a redirect elsewhere loses the credential.
+// to another origin is not followed, and httpapi refuses a redirect to one.
 package github
 
 import (
@@ -17,7 +17,6 @@ import (
 	"strings"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
-	"github.com/scalingo-deploy/scalingo-deploy/internal/forge"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 )
 
@@ -63,7 +62,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{base: base, repo: owner + "/" + name, token: o.Token}
 	c.api = httpapi.New(httpapi.Config{
-		Transport:       forge.SameOrigin(base, tr),
+		Transport:       tr,
 		Policy:          o.Policy,
 		Clock:           o.Clock,
 		UserAgent:       o.UserAgent,
@@ -284,8 +283,8 @@ func (c *Client) Comments(ctx context.Context, n int) ([]Comment, error) {
 			return all, nil
 		}
 		nu, err := url.Parse(next)
-		if err != nil || !forge.Same(c.base, nu) || nu.Path != want {
-			return nil, fmt.Errorf("list the comments of #%d: the next page %s is not on the API's origin %s; not followed", n, httpapi.Redact(next), forge.Origin(c.base))
+		if err != nil || !httpapi.SameOrigin(c.base, nu) || nu.Path != want {
+			return nil, fmt.Errorf("list the comments of #%d: the next page %s is not on the API's origin %s; not followed", n, httpapi.Redact(next), httpapi.Redact(c.base.Scheme+"://"+c.base.Host))
 		}
 		u = nu
 	}

@@ -1,7 +1,7 @@
 // Package gitlab is the client of GitLab's merge-request notes, for feedback on a
 // merge request. The token (a project or group access token with the api scope) goes
-// as "Authorization: Bearer", only to the API's origin: net/http would carry a
-// PRIVATE-TOKEN header along a redirect to another host.
+// as "Authorization: Bearer", only to the API's origin (httpapi refuses a redirect out
+// of it; net/http would carry a PRIVATE-TOKEN header to another host).
 package gitlab
 
 import (
@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
-	"github.com/scalingo-deploy/scalingo-deploy/internal/forge"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 )
 
@@ -58,7 +57,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{base: base, project: o.Project, token: o.Token}
 	c.api = httpapi.New(httpapi.Config{
-		Transport:       forge.SameOrigin(base, tr),
+		Transport:       tr,
 		Policy:          o.Policy,
 		Clock:           o.Clock,
 		UserAgent:       o.UserAgent,
