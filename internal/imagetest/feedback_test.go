@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakegithub"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/fakegitlab"
 )
 
 // TestFeedbackAct runs the pull-request feedback workflow of docs/github.md with act, its
@@ -129,5 +130,79 @@ func TestFeedbackAct(t *testing.T) {
 		if r.Authorization != "Bearer "+token {
 			t.Errorf("%s %s without the token", r.Method, r.Path)
 		}
+	}
+}
+
+// TestFeedbackGitLab runs the review-app component's jobs as GitLab's Docker executor would,
+// with SCALINGO_GITLAB_TOKEN and CI_API_V4_URL at the fake GitLab: the review job creates one
+// note, a second push edits it, the stop job says the review app was deleted.
+func TestFeedbackGitLab(t *testing.T) {
+	t.Parallel()
+	img := image(t)
+	const projectDir, iid = "/builds/acme/web", "17"
+	comp, err := readComponentFile(t, "review-app.yml").interpolate(map[string]string{"app": appName, "image": img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startFake(t)
+	gl := fakegitlab.Start(fakegitlab.Options{MergeRequests: []int{17}})
+	t.Cleanup(gl.Close)
+	ci := map[string]string{
+		"CI": "true", "GITLAB_CI": "true", "CI_PROJECT_DIR": projectDir, "CI_PROJECT_ID": "42",
+		"CI_API_V4_URL": gl.URL, "CI_JOB_URL": "https://gitlab.example/acme/web/-/jobs/42",
+		"CI_COMMIT_SHA": commitID, "CI_COMMIT_REF_NAME": "feature", "CI_JOB_ID": "42",
+		"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": iid,
+		"CI_MERGE_REQUEST_PROJECT_ID": "42", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID": "42",
+		// Project CI/CD variables: the masked tokens, and the fake's URLs.
+		"SCALINGO_API_TOKEN": srv.APIToken, "SCALINGO_GITLAB_TOKEN": gl.Token,
+		"SCALINGO_API_URL": srv.APIURL, "SCALINGO_AUTH_URL": srv.AuthURL,
+	}
+	run := func(t *testing.T, job gitlabJob, ws string) string {
+		t.Helper()
+		args := []string{"--volume", ws + ":" + projectDir, "--workdir", projectDir}
+		env := map[string]string{}
+		for k, v := range job.Variables {
+			env[k] = job.expandWith(ci, v)
+		}
+		for k, v := range ci {
+			env[k] = v
+		}
+		for k, v := range env {
+			args = append(args, "--env", k+"="+v)
+		}
+		script := "set -e\n" + strings.Join(job.Script, "\n") + "\n"
+		out, code := podmanRun(t, script, append(args, img, "sh", "-c", gitlabDetectShell)...)
+		if code != 0 {
+			t.Fatalf("job exited %d\n%s", code, out)
+		}
+		if strings.Contains(out, gl.Token) {
+			t.Errorf("the token shows in the log:\n%s", out)
+		}
+		return out
+	}
+	workspace := func() string {
+		ws := newWorkspace(t)
+		if err := os.MkdirAll(filepath.Join(ws, filepath.Dir(comp["scalingo-review"].Artifacts.Reports.Dotenv)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return ws
+	}
+
+	out := run(t, comp["scalingo-review"], workspace())
+	if n := gl.Notes(17); len(n) != 1 || !strings.Contains(n[0].Body, "✅ deployed") || !strings.Contains(n[0].Body, "`"+commitID[:7]+"`") {
+		t.Fatalf("notes after the first push: %+v\n%s", n, out)
+	}
+	ci["CI_COMMIT_SHA"] = strings.Repeat("b", 40)
+	out = run(t, comp["scalingo-review"], workspace())
+	if n := gl.Notes(17); len(n) != 1 || n[0].Edits != 1 || !strings.Contains(n[0].Body, "`bbbbbbb`") {
+		t.Fatalf("notes after the second push: %+v\n%s", n, out)
+	}
+	empty := t.TempDir()
+	if err := os.Chmod(empty, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	out = run(t, comp["scalingo-review:stop"], empty)
+	if n := gl.Notes(17); len(n) != 1 || n[0].Edits != 2 || !strings.Contains(n[0].Body, "🗑️ deleted") {
+		t.Fatalf("notes after the stop job: %+v\n%s", n, out)
 	}
 }
