@@ -73,33 +73,42 @@ type repo struct {
 }
 
 func readEvent(path string) (PR, error) {
+	data, err := readEventFile(path)
+	if err != nil {
+		return PR{}, err
+	}
+	return parseEvent(data)
+}
+
+// readEventFile reads an event payload: a regular file, at most MaxEventSize bytes.
+func readEventFile(path string) ([]byte, error) {
 	// A FIFO or a device would block or never end: only a regular file is read. The open
 	// never blocks (O_NONBLOCK), and the check is on what was opened (fstat), so a path
 	// swapped for a FIFO after a look at it changes nothing.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return PR{}, err
+		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return PR{}, err
+		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return PR{}, errors.New("not a regular file")
+		return nil, errors.New("not a regular file")
 	}
 	if fi.Size() > MaxEventSize {
-		return PR{}, fmt.Errorf("larger than %d bytes", MaxEventSize)
+		return nil, fmt.Errorf("larger than %d bytes", MaxEventSize)
 	}
 	// The file may grow after Stat: the limit holds on what is actually read.
 	data, err := io.ReadAll(io.LimitReader(f, MaxEventSize+1))
 	if err != nil {
-		return PR{}, err
+		return nil, err
 	}
 	if len(data) > MaxEventSize {
-		return PR{}, fmt.Errorf("larger than %d bytes", MaxEventSize)
+		return nil, fmt.Errorf("larger than %d bytes", MaxEventSize)
 	}
-	return parseEvent(data)
+	return data, nil
 }
 
 func parseEvent(data []byte) (PR, error) {

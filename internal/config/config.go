@@ -78,6 +78,8 @@ type Config struct {
 	HealthCheckTimeout time.Duration
 	// Review holds the review-app inputs (review.go).
 	Review Review
+	// Forge holds the pull-request feedback inputs (forge.go).
+	Forge Forge
 
 	// Warnings are facts worth a warning that did not stop the load, such as a git
 	// repository whose HEAD could not be read. They never quote the repository's content.
@@ -109,15 +111,18 @@ const (
 	MaxEnvValueBytes = 8192
 )
 
-// Secrets returns the values known at load time to mask in output: the token. The JWTs
+// Secrets returns the values known at load time to mask in output: the tokens. The JWTs
 // and the signed URLs' queries are masked when they arrive. Env values are not masks:
 // masking "production" would turn the output app-url of shop-production into
 // https://shop-***…, and on GitHub star the word in every later step of the job.
 func (c *Config) Secrets() []string {
-	if c.APIToken == "" {
-		return nil
+	var out []string
+	for _, tok := range []string{c.APIToken, c.Forge.GitHubToken, c.Forge.GitLabToken} {
+		if tok != "" {
+			out = append(out, tok)
+		}
 	}
-	return []string{c.APIToken}
+	return out
 }
 
 // unquotable returns the values that no input error may quote: the token, and each env

@@ -78,6 +78,11 @@ var inputs = []input{
 	{name: "addons", help: "with review-app, addons provisioned on a new review app: provider:plan items, comma- or newline-separated (default: scalingo.json's, else none)", parse: parseAddons, check: checkAddons},
 	{name: "destroy", kind: boolean, help: "with review-app, delete the review app instead of deploying (default false; true on a GitHub pull_request closed event)", parse: parseDestroy, check: checkDestroy},
 	{name: "allow-forks", kind: boolean, help: "with review-app, deploy pull requests from forks too (default false: refused)", parse: parseAllowForks, check: checkAllowForks},
+	{name: "github-token", help: "GitHub (or Forgejo/Gitea) token for pull-request feedback, e.g. ${{ github.token }}: a deployment per app and one comment (default none: nothing is sent to the forge)", parse: parseGitHubToken},
+	{name: "gitlab-token", help: "GitLab project or group access token with the api scope, for one merge-request note (default none: nothing is sent to GitLab)", parse: parseGitLabToken},
+	{name: "pr-comment", kind: boolean, help: "with a forge token, keep one comment (GitLab: note) on the pull/merge request with each app's state and URL (default true)", parse: parsePRComment},
+	{name: "github-deployments", kind: boolean, help: "with github-token, record each deploy as a GitHub deployment with its statuses (default true)", parse: parseGitHubDeployments},
+	{name: "environment", help: "with github-token, the GitHub deployments' environment (default: each app's name)", parse: parseEnvironment, check: checkForge},
 }
 
 var (

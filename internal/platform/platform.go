@@ -172,4 +172,3 @@ func randomToken() string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
-

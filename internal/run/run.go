@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -147,10 +148,22 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	rep := newRunReport(r)
+	var fb *deployFeedback // pull-request feedback, feedback.go
+	if !cfg.DryRun {
+		var done func()
+		fb, done = startFeedback(ctx, cfg, getenv, r, h)
+		defer done()
+		if fb != nil {
+			h.observers = append(slices.Clip(h.observers), fb)
+		}
+	}
 	results, size, err := deployRun(ctx, cfg, getenv, r, rep, h)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		// Interrupted: whatever failed then failed because of the signal.
 		err = cause
+	}
+	if fb != nil {
+		fb.finish(results) // before the verdict, which stays the last line
 	}
 	if results != nil {
 		return rep.finish(errOut, cfg.OutputFile, results, size, err)
@@ -278,6 +291,7 @@ func destroyMain(ctx context.Context, cfg *config.Config, getenv func(string) st
 			err = errors.Join(err, werr)
 		}
 		r.Printf("scalingo-deploy: review-app=%s status=%s", platform.Escape(out.App), platform.Escape(orUnknown(out.Status)))
+		feedbackDestroyed(ctx, cfg, getenv, r, h, out) // feedback.go
 	}
 	if err != nil {
 		report(r, errOut, nil, err)
