@@ -77,8 +77,10 @@ func runTests(m *testing.M) int {
 		socketCmd.Process.Kill()
 		socketCmd.Wait()
 	}
-	if imageName != "" {
-		exec.Command("podman", "rmi", "--force", imageName).Run()
+	for _, name := range []string{imageName, helperName} {
+		if name != "" {
+			exec.Command("podman", "rmi", "--force", name).Run()
+		}
 	}
 	return code
 }

@@ -1,0 +1,457 @@
+package imagetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/fakegitlab"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
+)
+
+// gitlabCILocalVersion is the gitlab-ci-local that .ci/container-setup.sh installs: later ones
+// crash on the machines' Node 20 (test-environment.md).
+const gitlabCILocalVersion = "4.73.0"
+
+var (
+	helperOnce sync.Once
+	helperName string // removed by TestMain
+	helperErr  error
+)
+
+// gitlabDocBlock returns the one ```yaml block of docs/gitlab.md holding marker: the container
+// tests run the pipelines the docs show, so that a pasted example works.
+func gitlabDocBlock(t *testing.T, marker string) string {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join(repoRoot(t), "docs", "gitlab.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, b := range yamlBlocks(string(doc)) {
+		if strings.Contains(b, marker) {
+			found = append(found, b)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("docs/gitlab.md: want one ```yaml block with %q, found %d", marker, len(found))
+	}
+	return found[0]
+}
+
+// gitlabCILocal finds gitlab-ci-local at the pinned version: on PATH, or in npm's global prefix
+// where .ci/container-setup.sh installs it.
+func gitlabCILocal(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("gitlab-ci-local")
+	if err != nil {
+		if prefix, perr := exec.Command("npm", "prefix", "--global").Output(); perr == nil {
+			p := filepath.Join(strings.TrimSpace(string(prefix)), "bin", "gitlab-ci-local")
+			if _, serr := os.Stat(p); serr == nil {
+				bin, err = p, nil
+			}
+		}
+	}
+	if err != nil {
+		missing(t, "gitlab-ci-local not found")
+	}
+	out, err := exec.Command(bin, "--version").Output()
+	if v := strings.TrimSpace(string(out)); err != nil || v != gitlabCILocalVersion {
+		missing(t, "%s --version: %q (%v), want %s", bin, v, err, gitlabCILocalVersion)
+	}
+	tool(t, "rsync") // gitlab-ci-local copies the checkout and the artifacts with it
+	return bin
+}
+
+// helperImage returns gitlab-ci-local's helper image, which copies the checkout into the job's
+// volume and the artifacts out of it with bash and rsync. Its default is pulled from Docker Hub,
+// which cannot be reached: this one is made of busybox and the host's bash and rsync with the
+// libraries they load, once per test binary.
+func helperImage(t *testing.T) string {
+	t.Helper()
+	requirePodman(t)
+	if _, err := os.Stat(busyboxPath); err != nil {
+		missing(t, "%s not found (Debian package busybox-static)", busyboxPath)
+	}
+	rsync := tool(t, "rsync")
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		missing(t, "bash not found")
+	}
+	helperOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		name := fmt.Sprintf("localhost/gitlab-ci-local-helper:imagetest-%d", os.Getpid())
+		if helperErr = makeHelperImage(ctx, name, bash, rsync); helperErr == nil {
+			helperName = name
+		}
+	})
+	if helperErr != nil {
+		t.Fatal(helperErr)
+	}
+	return helperName
+}
+
+func makeHelperImage(ctx context.Context, name string, programs ...string) error {
+	stage, err := os.MkdirTemp(setupDir, "helper-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
+	for _, d := range []string{"bin", "usr/bin", "etc", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(stage, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := os.Chmod(filepath.Join(stage, "tmp"), 0o1777); err != nil {
+		return err
+	}
+	// busybox for sh, chown, chmod, mkdir, mktemp and the rest the helper's scripts call.
+	if err := copyFile(busyboxPath, filepath.Join(stage, "bin/busybox"), 0o755); err != nil {
+		return err
+	}
+	list, err := exec.CommandContext(ctx, busyboxPath, "--list").Output()
+	if err != nil {
+		return fmt.Errorf("busybox --list: %w", err)
+	}
+	for _, applet := range strings.Fields(string(list)) {
+		if applet != "busybox" {
+			if err := os.Symlink("busybox", filepath.Join(stage, "bin", applet)); err != nil {
+				return err
+			}
+		}
+	}
+	// The programs in /usr/bin, and each shared library ldd names at its own path.
+	for _, prog := range programs {
+		if err := copyFile(prog, filepath.Join(stage, "usr/bin", filepath.Base(prog)), 0o755); err != nil {
+			return err
+		}
+		out, err := exec.CommandContext(ctx, "ldd", prog).Output()
+		if err != nil {
+			return fmt.Errorf("ldd %s: %w", prog, err)
+		}
+		for _, m := range regexp.MustCompile(`(?m)(/\S+) \(0x`).FindAllStringSubmatch(string(out), -1) {
+			lib := filepath.Join(stage, m[1])
+			if err := os.MkdirAll(filepath.Dir(lib), 0o755); err != nil {
+				return err
+			}
+			if err := copyFile(m[1], lib, 0o755); err != nil {
+				return err
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(stage, "etc/passwd"), []byte("root:x:0:0:root:/root:/bin/sh\n"), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(stage, "etc/group"), []byte("root:x:0:\n"), 0o644); err != nil {
+		return err
+	}
+	tarCmd := exec.CommandContext(ctx, "tar", "-C", stage, "-cf", "-", ".")
+	importCmd := exec.CommandContext(ctx, "podman", "import",
+		"--change", "ENV PATH=/usr/local/bin:/usr/bin:/bin", "-", name)
+	pipe, err := tarCmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	importCmd.Stdin = pipe
+	var tarErr, importErr bytes.Buffer
+	tarCmd.Stderr, importCmd.Stderr = &tarErr, &importErr
+	if err := tarCmd.Start(); err != nil {
+		return err
+	}
+	if err := importCmd.Run(); err != nil {
+		tarCmd.Process.Kill()
+		tarCmd.Wait()
+		return fmt.Errorf("make the gitlab-ci-local helper image: podman import: %w\n%s", err, importErr.String())
+	}
+	if err := tarCmd.Wait(); err != nil {
+		return fmt.Errorf("make the gitlab-ci-local helper image: tar: %w\n%s", err, tarErr.String())
+	}
+	return nil
+}
+
+// podmanRecorder is the container command gitlab-ci-local is given: podman, noting each
+// container and volume it creates. gitlab-ci-local removes them with one `podman rm -vf` of all
+// the job's containers, one already gone, which podman 4.3 answers by removing none; the test
+// removes what was noted, and only that (other tests share this podman).
+const podmanRecorder = `#!/bin/sh
+case "$1" in
+create)
+	id=$('%[1]s' "$@") || exit
+	echo "container $id" >>'%[2]s'
+	echo "$id"
+	;;
+volume)
+	[ "$2" = create ] && echo "volume $3" >>'%[2]s'
+	exec '%[1]s' "$@"
+	;;
+*)
+	exec '%[1]s' "$@"
+	;;
+esac
+`
+
+// glciProject is a git checkout in which gitlab-ci-local runs pipelines.
+type glciProject struct {
+	dir, bin, helper, podman, created string
+}
+
+// newGLCIProject makes a checkout of the test workspace holding pipeline as .gitlab-ci.yml, with
+// a GitLab remote (gitlab-ci-local names the project from it: acme/web).
+func newGLCIProject(t *testing.T, pipeline string) *glciProject {
+	t.Helper()
+	p := &glciProject{bin: gitlabCILocal(t), helper: helperImage(t), dir: newWorkspace(t)}
+	if err := os.RemoveAll(filepath.Join(p.dir, ".git")); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, p.dir, ".gitlab-ci.yml", pipeline)
+	p.git(t, "init", "-q")
+	p.git(t, "add", "-A")
+	p.git(t, "commit", "-q", "-m", "app")
+	p.git(t, "remote", "add", "origin", "https://gitlab.example.com/acme/web.git")
+	p.git(t, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+
+	podmanBin, err := exec.LookPath("podman")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	p.created = filepath.Join(tmp, "created")
+	p.podman = writeFile(t, tmp, "podman", fmt.Sprintf(podmanRecorder, podmanBin, p.created))
+	if err := os.Chmod(p.podman, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.removeCreated(t) })
+	return p
+}
+
+func (p *glciProject) git(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com", "-c", "init.defaultBranch=main"}, args...)...)
+	cmd.Dir = p.dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// run runs the pipeline with gitlab-ci-local. vars are what GitLab would give the jobs on top of
+// its predefined variables: project CI/CD variables, or those of the pipeline's kind (a merge
+// request's, a schedule's). It returns the log and whether every job passed.
+func (p *glciProject) run(t *testing.T, vars map[string]string) (string, bool) {
+	t.Helper()
+	args := []string{
+		"--container-executable", p.podman,
+		"--helper-image", p.helper,
+		"--pull-policy", "if-not-present",
+		"--network", "host", // the fakes listen on 127.0.0.1
+		"--no-color",
+		// gitlab-ci-local says GITLAB_CI=false, GitLab says true: the tool must see GitLab.
+		"--variable", "GITLAB_CI=true", "--ignore-predefined-vars", "GITLAB_CI",
+	}
+	names := make([]string, 0, len(vars))
+	for name := range vars {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		args = append(args, "--variable", name+"="+vars[name])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, p.bin, args...)
+	cmd.Dir = p.dir
+	home := t.TempDir() // no ~/.gitlab-ci-local/variables.yml of the machine
+	cmd.Env = append(os.Environ(), "HOME="+home, "CONTAINERS_CONF="+os.Getenv("CONTAINERS_CONF"))
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("gitlab-ci-local timed out\n%s", out)
+	}
+	return string(out), err == nil
+}
+
+// removeCreated removes the containers and volumes gitlab-ci-local created for this project.
+func (p *glciProject) removeCreated(t *testing.T) {
+	data, err := os.ReadFile(p.created)
+	if err != nil {
+		return // nothing created
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var containers, volumes []string
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		switch kind, name, _ := strings.Cut(line, " "); kind {
+		case "container":
+			containers = append(containers, name)
+		case "volume":
+			volumes = append(volumes, name)
+		}
+	}
+	for _, c := range containers { // one by one: see podmanRecorder
+		if out, err := podman(ctx, "container", "exists", c); err == nil {
+			if _, err := podman(ctx, "rm", "--force", "--volumes", c); err != nil {
+				t.Logf("remove gitlab-ci-local's container %s: %v %s", c, err, out)
+			}
+		}
+	}
+	for _, v := range volumes {
+		if _, err := podman(ctx, "volume", "exists", v); err == nil {
+			if _, err := podman(ctx, "volume", "rm", "--force", v); err != nil {
+				t.Logf("remove gitlab-ci-local's volume %s: %v", v, err)
+			}
+		}
+	}
+}
+
+// fakeProjectVars are the CI/CD variables a project keeps for the deploy: the masked token and
+// the fake's URLs in place of Scalingo's.
+func fakeProjectVars(srv *fakescalingo.Server) map[string]string {
+	return map[string]string{
+		"SCALINGO_API_TOKEN": srv.APIToken,
+		"SCALINGO_API_URL":   srv.APIURL,
+		"SCALINGO_AUTH_URL":  srv.AuthURL,
+	}
+}
+
+// startServedFake is startFake whose app answers on 127.0.0.1, so that a later job can reach
+// its URL as the docs' smoke test does.
+func startServedFake(t *testing.T) *fakescalingo.Server {
+	t.Helper()
+	srv := startFake(t)
+	srv.AddApp(appName, fakescalingo.Scenario{Serve: &fakescalingo.AppServer{}})
+	return srv
+}
+
+// passed reports whether gitlab-ci-local's summary says the job passed.
+func passed(log, job string) bool {
+	return regexp.MustCompile(`(?m)^ PASS +` + regexp.QuoteMeta(job) + ` *$`).MatchString(log)
+}
+
+var glciSmoke = regexp.MustCompile(`smoke-test *> Deployment (\S*) ended with (\S*)`)
+
+// TestGitLabCIDeploy runs docs/gitlab.md's first pipeline under gitlab-ci-local, a real GitLab
+// CI runner: the deploy job deploys the checkout, its dotenv report reaches the smoke test
+// through `needs:`, which prints the deployment and fetches the app's URL.
+func TestGitLabCIDeploy(t *testing.T) {
+	t.Parallel()
+	img := image(t)
+	pipeline := gitlabDocBlock(t, "Deployment $SCALINGO_DEPLOYMENT_ID ended with")
+	pipeline = replaceN(t, pipeline, "image: ghcr.io/scalingo-deploy/scalingo-deploy:1\n", "image: "+img+"\n", 1)
+	pipeline = replaceN(t, pipeline, "image: alpine:3.22\n", "image: "+baseImage+"\n", 1)
+	p := newGLCIProject(t, pipeline)
+	head := p.git(t, "rev-parse", "HEAD")
+	srv := startServedFake(t)
+
+	out, ok := p.run(t, fakeProjectVars(srv))
+	if !ok {
+		t.Fatalf("the pipeline failed\n%s", out)
+	}
+	for _, job := range []string{"deploy", "smoke-test"} {
+		if !passed(out, job) {
+			t.Errorf("job %s did not pass\n%s", job, out)
+		}
+	}
+	// gitlab-ci-local copies the artifacts, dotenv report included, back into the checkout.
+	report := readDotenv(t, filepath.Join(p.dir, "scalingo-deploy.env"))
+	d := checkDeployment(t, srv, appName, head, out)
+	a, _ := srv.App(appName)
+	for name, want := range map[string]string{
+		"SCALINGO_DEPLOYMENT_ID":     d.ID,
+		"SCALINGO_DEPLOYMENT_STATUS": "success",
+		"SCALINGO_GIT_REF":           head,
+		"SCALINGO_APP_URL":           a.URL, // the app's server on 127.0.0.1
+		"SCALINGO_ARCHIVE_SIZE":      fmt.Sprint(d.Archive.CompressedSize),
+	} {
+		if report[name] != want {
+			t.Errorf("dotenv report %s = %q, want %q", name, report[name], want)
+		}
+	}
+	if strings.Contains(out, srv.APIToken) {
+		t.Errorf("the API token shows in the log:\n%s", out)
+	}
+	m := glciSmoke.FindStringSubmatch(out)
+	if m == nil || m[1] != report["SCALINGO_DEPLOYMENT_ID"] || m[2] != "success" {
+		t.Errorf("the smoke test printed %q, want deployment %s ended with success\n%s", m, report["SCALINGO_DEPLOYMENT_ID"], out)
+	}
+	if n := srv.AppRequests(appName); n != 1 {
+		t.Errorf("the app's URL got %d requests, want the smoke test's one", n)
+	}
+}
+
+// TestGitLabCIFeedback runs docs/gitlab.md's merge request note pipeline under gitlab-ci-local,
+// as a merge request pipeline with SCALINGO_GITLAB_TOKEN and CI_API_V4_URL at the fake GitLab:
+// the first run creates the review app and one note; a second push edits that note.
+func TestGitLabCIFeedback(t *testing.T) {
+	t.Parallel()
+	img := image(t)
+	const iid, project = 17, 1217
+	pipeline := gitlabDocBlock(t, "deploy-review:")
+	pipeline = replaceN(t, pipeline, "image: ghcr.io/scalingo-deploy/scalingo-deploy:1\n", "image: "+img+"\n", 1)
+	p := newGLCIProject(t, pipeline)
+	srv := startFake(t)
+	gl := fakegitlab.Start(fakegitlab.Options{ProjectID: project, ProjectPath: "acme/web", MergeRequests: []int{iid}})
+	t.Cleanup(gl.Close)
+
+	vars := fakeProjectVars(srv)
+	for k, v := range map[string]string{
+		"SCALINGO_GITLAB_TOKEN": gl.Token,
+		"CI_API_V4_URL":         gl.URL,
+		"CI_PROJECT_ID":         fmt.Sprint(project),
+		// What GitLab gives a merge request pipeline.
+		"CI_PIPELINE_SOURCE":                  "merge_request_event",
+		"CI_MERGE_REQUEST_IID":                fmt.Sprint(iid),
+		"CI_MERGE_REQUEST_PROJECT_ID":         fmt.Sprint(project),
+		"CI_MERGE_REQUEST_SOURCE_PROJECT_ID":  fmt.Sprint(project),
+		"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature",
+		"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+	} {
+		vars[k] = v
+	}
+	const child = appName + "-pr17"
+	run := func(t *testing.T) string {
+		t.Helper()
+		out, ok := p.run(t, vars)
+		if !ok || !passed(out, "deploy-review") {
+			t.Fatalf("the merge request pipeline failed\n%s", out)
+		}
+		if strings.Contains(out, gl.Token) || strings.Contains(out, srv.APIToken) {
+			t.Errorf("a token shows in the log:\n%s", out)
+		}
+		return out
+	}
+
+	head := p.git(t, "rev-parse", "HEAD")
+	out := run(t)
+	checkReviewDeployed(t, srv, child, out)
+	n := gl.Notes(iid)
+	if len(n) != 1 || !strings.Contains(n[0].Body, "✅ deployed") || !strings.Contains(n[0].Body, "`"+head[:7]+"`") || n[0].Author.ID != gl.Bot.ID {
+		t.Fatalf("notes after the first pipeline: %+v\n%s", n, out)
+	}
+	first := n[0].ID
+
+	p.git(t, "commit", "-q", "--allow-empty", "-m", "second push")
+	head = p.git(t, "rev-parse", "HEAD")
+	out = run(t)
+	n = gl.Notes(iid)
+	if len(n) != 1 || n[0].ID != first || n[0].Edits != 1 || !strings.Contains(n[0].Body, "`"+head[:7]+"`") {
+		t.Fatalf("notes after the second pipeline: %+v, want note %d edited once for %s\n%s", n, first, head[:7], out)
+	}
+	if deps := srv.Deployments(child); len(deps) != 2 || deps[1].GitRef == nil || *deps[1].GitRef != head {
+		t.Errorf("review app deployments = %+v, want a second one of %s", deps, head)
+	}
+	for _, r := range gl.Requests() {
+		if r.PrivateToken != gl.Token && r.Authorization != "Bearer "+gl.Token {
+			t.Errorf("%s %s without the token", r.Method, r.Path)
+		}
+	}
+}
