@@ -272,7 +272,7 @@ func (p *glciProject) run(t *testing.T, vars map[string]string) (string, bool) {
 	cmd := exec.CommandContext(ctx, p.bin, args...)
 	cmd.Dir = p.dir
 	home := t.TempDir() // no ~/.gitlab-ci-local/variables.yml of the machine
-	cmd.Env = append(os.Environ(), "HOME="+home, "CONTAINERS_CONF="+os.Getenv("CONTAINERS_CONF"))
+	cmd.Env = append(os.Environ(), "HOME="+home) // CONTAINERS_CONF comes from TestMain
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		t.Fatalf("gitlab-ci-local timed out\n%s", out)
@@ -298,9 +298,9 @@ func (p *glciProject) removeCreated(t *testing.T) {
 		}
 	}
 	for _, c := range containers { // one by one: see podmanRecorder
-		if out, err := podman(ctx, "container", "exists", c); err == nil {
+		if _, err := podman(ctx, "container", "exists", c); err == nil {
 			if _, err := podman(ctx, "rm", "--force", "--volumes", c); err != nil {
-				t.Logf("remove gitlab-ci-local's container %s: %v %s", c, err, out)
+				t.Logf("remove gitlab-ci-local's container %s: %v", c, err)
 			}
 		}
 	}
