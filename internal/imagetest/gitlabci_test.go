@@ -271,7 +271,7 @@ func (p *glciProject) run(t *testing.T, vars map[string]string) (string, bool) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, p.bin, args...)
 	cmd.Dir = p.dir
-	home := t.TempDir() // no ~/.gitlab-ci-local/variables.yml of the machine
+	home := t.TempDir()                          // no ~/.gitlab-ci-local/variables.yml of the machine
 	cmd.Env = append(os.Environ(), "HOME="+home) // CONTAINERS_CONF comes from TestMain
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
