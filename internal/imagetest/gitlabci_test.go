@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakegitlab"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 )
@@ -45,7 +47,71 @@ func gitlabDocBlock(t *testing.T, marker string) string {
 	if len(found) != 1 {
 		t.Fatalf("docs/gitlab.md: want one ```yaml block with %q, found %d", marker, len(found))
 	}
+	checkOnStop(t, found[0])
 	return found[0]
+}
+
+// checkOnStop applies a rule of GitLab's pipeline validation that gitlab-ci-local does not
+// (Gitlab::Ci::YamlProcessor#validate_on_stop_job!): a job's environment:on_stop names a job of
+// the same file, with an environment of the same name; GitLab refuses the whole pipeline else.
+func checkOnStop(t *testing.T, pipeline string) {
+	t.Helper()
+	type env struct {
+		Name   string `yaml:"name"`
+		OnStop string `yaml:"on_stop"`
+	}
+	var jobs map[string]yaml.Node
+	if err := yaml.Unmarshal([]byte(pipeline), &jobs); err != nil {
+		t.Fatalf("pipeline: %v\n%s", err, pipeline)
+	}
+	envOf := func(name string) (env, bool) {
+		node, ok := jobs[name]
+		if !ok || node.Kind != yaml.MappingNode {
+			return env{}, false
+		}
+		var j struct {
+			Environment *env `yaml:"environment"`
+		}
+		if err := node.Decode(&j); err != nil || j.Environment == nil {
+			return env{}, false
+		}
+		return *j.Environment, true
+	}
+	for name := range jobs {
+		e, ok := envOf(name)
+		if !ok || e.OnStop == "" {
+			continue
+		}
+		if stop, ok := envOf(e.OnStop); !ok || stop.Name != e.Name {
+			t.Errorf("job %s: on_stop job %s is not defined with environment %q: GitLab refuses the pipeline\n%s", name, e.OnStop, e.Name, pipeline)
+		}
+	}
+}
+
+// TestGitLabCIDocsOnStop checks every GitLab pipeline of the docs for the on_stop rule
+// that GitLab applies and gitlab-ci-local does not.
+func TestGitLabCIDocsOnStop(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob(filepath.Join(repoRoot(t), "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, f := range files {
+		doc, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range yamlBlocks(string(doc)) {
+			if strings.Contains(b, "on_stop:") {
+				t.Run(filepath.Base(f), func(t *testing.T) { checkOnStop(t, b) })
+				checked++
+			}
+		}
+	}
+	if checked < 2 {
+		t.Errorf("found %d GitLab pipelines with on_stop in docs/, want those of gitlab.md and review-apps.md", checked)
+	}
 }
 
 // gitlabCILocal finds gitlab-ci-local at the pinned version: on PATH, or in npm's global prefix
@@ -215,6 +281,8 @@ func newGLCIProject(t *testing.T, pipeline string) *glciProject {
 	}
 	writeFile(t, p.dir, ".gitlab-ci.yml", pipeline)
 	p.git(t, "init", "-q")
+	p.git(t, "config", "user.name", "ci") // gitlab-ci-local reads them for GITLAB_USER_*
+	p.git(t, "config", "user.email", "ci@example.com")
 	p.git(t, "add", "-A")
 	p.git(t, "commit", "-q", "-m", "app")
 	p.git(t, "remote", "add", "origin", "https://gitlab.example.com/acme/web.git")
@@ -247,8 +315,9 @@ func (p *glciProject) git(t *testing.T, args ...string) string {
 
 // run runs the pipeline with gitlab-ci-local. vars are what GitLab would give the jobs on top of
 // its predefined variables: project CI/CD variables, or those of the pipeline's kind (a merge
-// request's, a schedule's). It returns the log and whether every job passed.
-func (p *glciProject) run(t *testing.T, vars map[string]string) (string, bool) {
+// request's, a schedule's). jobs, when given, are run alone (a manual job, as if started by
+// hand), else the whole pipeline. It returns the log and whether every job passed.
+func (p *glciProject) run(t *testing.T, vars map[string]string, jobs ...string) (string, bool) {
 	t.Helper()
 	args := []string{
 		"--container-executable", p.podman,
@@ -257,8 +326,9 @@ func (p *glciProject) run(t *testing.T, vars map[string]string) (string, bool) {
 		"--network", "host", // the fakes listen on 127.0.0.1
 		"--no-color",
 		// gitlab-ci-local says GITLAB_CI=false, GitLab says true: the tool must see GitLab.
-		"--variable", "GITLAB_CI=true", "--ignore-predefined-vars", "GITLAB_CI",
+		"--variable", "GITLAB_CI=true",
 	}
+	predefined := []string{"GITLAB_CI"} // set on purpose: no warning
 	names := make([]string, 0, len(vars))
 	for name := range vars {
 		names = append(names, name)
@@ -266,7 +336,12 @@ func (p *glciProject) run(t *testing.T, vars map[string]string) (string, bool) {
 	sort.Strings(names)
 	for _, name := range names {
 		args = append(args, "--variable", name+"="+vars[name])
+		if strings.HasPrefix(name, "CI_") {
+			predefined = append(predefined, name)
+		}
 	}
+	args = append(args, "--ignore-predefined-vars", strings.Join(predefined, ","))
+	args = append(args, jobs...)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, p.bin, args...)
@@ -390,13 +465,14 @@ func TestGitLabCIDeploy(t *testing.T) {
 
 // TestGitLabCIFeedback runs docs/gitlab.md's merge request note pipeline under gitlab-ci-local,
 // as a merge request pipeline with SCALINGO_GITLAB_TOKEN and CI_API_V4_URL at the fake GitLab:
-// the first run creates the review app and one note; a second push edits that note.
+// the first run creates the review app and one note; a second push edits that note; the stop
+// job deletes the review app and edits the note once more.
 func TestGitLabCIFeedback(t *testing.T) {
 	t.Parallel()
 	img := image(t)
 	const iid, project = 17, 1217
 	pipeline := gitlabDocBlock(t, "deploy-review:")
-	pipeline = replaceN(t, pipeline, "image: ghcr.io/scalingo-deploy/scalingo-deploy:1\n", "image: "+img+"\n", 1)
+	pipeline = replaceN(t, pipeline, "image: ghcr.io/scalingo-deploy/scalingo-deploy:1\n", "image: "+img+"\n", 2)
 	p := newGLCIProject(t, pipeline)
 	srv := startFake(t)
 	gl := fakegitlab.Start(fakegitlab.Options{ProjectID: project, ProjectPath: "acme/web", MergeRequests: []int{iid}})
@@ -418,11 +494,17 @@ func TestGitLabCIFeedback(t *testing.T) {
 		vars[k] = v
 	}
 	const child = appName + "-pr17"
-	run := func(t *testing.T) string {
+	run := func(t *testing.T, job string) string {
 		t.Helper()
-		out, ok := p.run(t, vars)
-		if !ok || !passed(out, "deploy-review") {
-			t.Fatalf("the merge request pipeline failed\n%s", out)
+		var out string
+		var ok bool
+		if job == "deploy-review" {
+			out, ok = p.run(t, vars) // the pipeline, where the stop job waits to be started by hand
+		} else {
+			out, ok = p.run(t, vars, job)
+		}
+		if !ok || !passed(out, job) {
+			t.Fatalf("%s failed\n%s", job, out)
 		}
 		if strings.Contains(out, gl.Token) || strings.Contains(out, srv.APIToken) {
 			t.Errorf("a token shows in the log:\n%s", out)
@@ -431,7 +513,10 @@ func TestGitLabCIFeedback(t *testing.T) {
 	}
 
 	head := p.git(t, "rev-parse", "HEAD")
-	out := run(t)
+	out := run(t, "deploy-review")
+	if strings.Contains(out, "stop-review ") {
+		t.Errorf("the manual stop job ran with the pipeline\n%s", out)
+	}
 	checkReviewDeployed(t, srv, child, out)
 	n := gl.Notes(iid)
 	if len(n) != 1 || !strings.Contains(n[0].Body, "✅ deployed") || !strings.Contains(n[0].Body, "`"+head[:7]+"`") || n[0].Author.ID != gl.Bot.ID {
@@ -441,13 +526,21 @@ func TestGitLabCIFeedback(t *testing.T) {
 
 	p.git(t, "commit", "-q", "--allow-empty", "-m", "second push")
 	head = p.git(t, "rev-parse", "HEAD")
-	out = run(t)
+	out = run(t, "deploy-review")
 	n = gl.Notes(iid)
 	if len(n) != 1 || n[0].ID != first || n[0].Edits != 1 || !strings.Contains(n[0].Body, "`"+head[:7]+"`") {
 		t.Fatalf("notes after the second pipeline: %+v, want note %d edited once for %s\n%s", n, first, head[:7], out)
 	}
 	if deps := srv.Deployments(child); len(deps) != 2 || deps[1].GitRef == nil || *deps[1].GitRef != head {
 		t.Errorf("review app deployments = %+v, want a second one of %s", deps, head)
+	}
+
+	// The environment stops (merged, closed, auto_stop_in): the stop job deletes the review app
+	// and the note says so.
+	out = run(t, "stop-review")
+	checkReviewDestroyed(t, srv, child, out)
+	if n = gl.Notes(iid); len(n) != 1 || n[0].ID != first || n[0].Edits != 2 || !strings.Contains(n[0].Body, "🗑️ deleted") {
+		t.Fatalf("notes after the stop job: %+v, want note %d saying the review app was deleted\n%s", n, first, out)
 	}
 	for _, r := range gl.Requests() {
 		if r.PrivateToken != gl.Token && r.Authorization != "Bearer "+gl.Token {
