@@ -483,14 +483,10 @@ func TestGitLabCIFeedback(t *testing.T) {
 		"SCALINGO_GITLAB_TOKEN": gl.Token,
 		"CI_API_V4_URL":         gl.URL,
 		"CI_PROJECT_ID":         fmt.Sprint(project),
-		// What GitLab gives a merge request pipeline.
-		"CI_PIPELINE_SOURCE":                  "merge_request_event",
-		"CI_MERGE_REQUEST_IID":                fmt.Sprint(iid),
-		"CI_MERGE_REQUEST_PROJECT_ID":         fmt.Sprint(project),
-		"CI_MERGE_REQUEST_SOURCE_PROJECT_ID":  fmt.Sprint(project),
-		"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature",
-		"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
 	} {
+		vars[k] = v
+	}
+	for k, v := range mergeRequestVars(iid, project) {
 		vars[k] = v
 	}
 	const child = appName + "-pr17"
@@ -546,5 +542,61 @@ func TestGitLabCIFeedback(t *testing.T) {
 		if r.PrivateToken != gl.Token && r.Authorization != "Bearer "+gl.Token {
 			t.Errorf("%s %s without the token", r.Method, r.Path)
 		}
+	}
+}
+
+// mergeRequestVars are what GitLab gives a merge request pipeline of a branch of project.
+func mergeRequestVars(iid, project int) map[string]string {
+	return map[string]string{
+		"CI_PIPELINE_SOURCE":                  "merge_request_event",
+		"CI_MERGE_REQUEST_IID":                fmt.Sprint(iid),
+		"CI_MERGE_REQUEST_PROJECT_ID":         fmt.Sprint(project),
+		"CI_MERGE_REQUEST_SOURCE_PROJECT_ID":  fmt.Sprint(project),
+		"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature",
+		"CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+	}
+}
+
+// TestGitLabCIReviewApp runs the GitLab pipeline of docs/review-apps.md under gitlab-ci-local in
+// a merge request pipeline: the review job creates and deploys the review app and reports it in
+// its dotenv report; the manual stop job deletes it.
+func TestGitLabCIReviewApp(t *testing.T) {
+	t.Parallel()
+	img := image(t)
+	const iid = 17
+	const child = appName + "-pr17"
+	pipeline := reviewDocBlock(t, "stop-review:")
+	checkOnStop(t, pipeline)
+	pipeline = replaceN(t, pipeline, "image: ghcr.io/scalingo-deploy/scalingo-deploy:1\n", "image: "+img+"\n", 2)
+	p := newGLCIProject(t, pipeline)
+	srv := startFake(t)
+	vars := fakeProjectVars(srv)
+	for k, v := range mergeRequestVars(iid, 1217) {
+		vars[k] = v
+	}
+
+	out, ok := p.run(t, vars)
+	if !ok || !passed(out, "review") {
+		t.Fatalf("the merge request pipeline failed\n%s", out)
+	}
+	if strings.Contains(out, "stop-review ") {
+		t.Errorf("the manual stop job ran with the pipeline\n%s", out)
+	}
+	a := checkReviewDeployed(t, srv, child, out)
+	if d := srv.Deployments(child)[0]; d.GitRef == nil || *d.GitRef != p.git(t, "rev-parse", "HEAD") {
+		t.Errorf("the review app got git_ref %v, want the pipeline's commit", d.GitRef)
+	}
+	report := readDotenv(t, filepath.Join(p.dir, "scalingo-deploy.env"))
+	if report["SCALINGO_APP_NAME"] != child || report["SCALINGO_APP_URL"] != a.URL || report["SCALINGO_DEPLOYMENT_STATUS"] != "success" {
+		t.Errorf("dotenv report %v, want SCALINGO_APP_NAME=%s, SCALINGO_APP_URL=%s, status success", report, child, a.URL)
+	}
+
+	out, ok = p.run(t, vars, "stop-review")
+	if !ok || !passed(out, "stop-review") {
+		t.Fatalf("the stop job failed\n%s", out)
+	}
+	checkReviewDestroyed(t, srv, child, out)
+	if r := readDotenv(t, filepath.Join(p.dir, "scalingo-deploy.env")); r["SCALINGO_APP_NAME"] != child || r["SCALINGO_DEPLOYMENT_STATUS"] != "destroyed" {
+		t.Errorf("the stop job's dotenv report %v, want SCALINGO_APP_NAME=%s, SCALINGO_DEPLOYMENT_STATUS=destroyed", r, child)
 	}
 }
