@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -271,21 +272,24 @@ type glciProject struct {
 	dir, bin, helper, podman, created string
 }
 
-// newGLCIProject makes a checkout of the test workspace holding pipeline as .gitlab-ci.yml, with
-// a GitLab remote (gitlab-ci-local names the project from it: acme/web).
-func newGLCIProject(t *testing.T, pipeline string) *glciProject {
+// newGLCIProject makes a checkout of the test workspace with files (.gitlab-ci.yml among them)
+// added, committed, on a remote of the GitLab project named (gitlab-ci-local names the project
+// from it, and includes a component of that project at its own commit from the checkout).
+func newGLCIProject(t *testing.T, project string, files map[string]string) *glciProject {
 	t.Helper()
 	p := &glciProject{bin: gitlabCILocal(t), helper: helperImage(t), dir: newWorkspace(t)}
 	if err := os.RemoveAll(filepath.Join(p.dir, ".git")); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, p.dir, ".gitlab-ci.yml", pipeline)
+	for name, content := range files {
+		writeFile(t, p.dir, name, content)
+	}
 	p.git(t, "init", "-q")
 	p.git(t, "config", "user.name", "ci") // gitlab-ci-local reads them for GITLAB_USER_*
 	p.git(t, "config", "user.email", "ci@example.com")
 	p.git(t, "add", "-A")
 	p.git(t, "commit", "-q", "-m", "app")
-	p.git(t, "remote", "add", "origin", "https://gitlab.example.com/acme/web.git")
+	p.git(t, "remote", "add", "origin", "https://gitlab.example.com/"+project+".git")
 	p.git(t, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
 
 	podmanBin, err := exec.LookPath("podman")
@@ -423,7 +427,7 @@ func TestGitLabCIDeploy(t *testing.T) {
 	pipeline := gitlabDocBlock(t, "Deployment $SCALINGO_DEPLOYMENT_ID ended with")
 	pipeline = replaceN(t, pipeline, "image: ghcr.io/scalingo-deploy/scalingo-deploy:1\n", "image: "+img+"\n", 1)
 	pipeline = replaceN(t, pipeline, "image: alpine:3.22\n", "image: "+baseImage+"\n", 1)
-	p := newGLCIProject(t, pipeline)
+	p := newGLCIProject(t, "acme/web", map[string]string{".gitlab-ci.yml": pipeline})
 	head := p.git(t, "rev-parse", "HEAD")
 	srv := startServedFake(t)
 
@@ -473,7 +477,7 @@ func TestGitLabCIFeedback(t *testing.T) {
 	const iid, project = 17, 1217
 	pipeline := gitlabDocBlock(t, "deploy-review:")
 	pipeline = replaceN(t, pipeline, "image: ghcr.io/scalingo-deploy/scalingo-deploy:1\n", "image: "+img+"\n", 2)
-	p := newGLCIProject(t, pipeline)
+	p := newGLCIProject(t, "acme/web", map[string]string{".gitlab-ci.yml": pipeline})
 	srv := startFake(t)
 	gl := fakegitlab.Start(fakegitlab.Options{ProjectID: project, ProjectPath: "acme/web", MergeRequests: []int{iid}})
 	t.Cleanup(gl.Close)
@@ -568,7 +572,7 @@ func TestGitLabCIReviewApp(t *testing.T) {
 	pipeline := reviewDocBlock(t, "stop-review:")
 	checkOnStop(t, pipeline)
 	pipeline = replaceN(t, pipeline, "image: ghcr.io/scalingo-deploy/scalingo-deploy:1\n", "image: "+img+"\n", 2)
-	p := newGLCIProject(t, pipeline)
+	p := newGLCIProject(t, "acme/web", map[string]string{".gitlab-ci.yml": pipeline})
 	srv := startFake(t)
 	vars := fakeProjectVars(srv)
 	for k, v := range mergeRequestVars(iid, 1217) {
@@ -599,4 +603,105 @@ func TestGitLabCIReviewApp(t *testing.T) {
 	if r := readDotenv(t, filepath.Join(p.dir, "scalingo-deploy.env")); r["SCALINGO_APP_NAME"] != child || r["SCALINGO_DEPLOYMENT_STATUS"] != "destroyed" {
 		t.Errorf("the stop job's dotenv report %v, want SCALINGO_APP_NAME=%s, SCALINGO_DEPLOYMENT_STATUS=destroyed", r, child)
 	}
+}
+
+var glciVerify = regexp.MustCompile(`verify +> outputs id=(\S*) status=(\S*)`)
+
+// TestGitLabCIComponent includes this repository's components the way GitLab's docs test a
+// component in its own project (`component: $CI_SERVER_FQDN/<project>/<name>@$CI_COMMIT_SHA`):
+// gitlab-ci-local then reads templates/<name>.yml from the checkout and interpolates its inputs
+// itself, as GitLab does. The pipelines are the docs' includes, the version replaced by the
+// commit and the image and URLs given as inputs.
+func TestGitLabCIComponent(t *testing.T) {
+	t.Parallel()
+	img := image(t)
+	const project = "scalingo-deploy/scalingo-deploy"
+	files := map[string]string{}
+	for _, name := range []string{"deploy.yml", "review-app.yml"} {
+		data, err := os.ReadFile(filepath.Join(repoRoot(t), "templates", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["templates/"+name] = string(data)
+	}
+	include := func(t *testing.T, pipeline, component string, srv *fakescalingo.Server) string {
+		t.Helper()
+		pipeline = replaceN(t, pipeline, "/"+component+"@X.Y.Z\n", "/"+component+"@$CI_COMMIT_SHA\n", 1)
+		return replaceN(t, pipeline, "      app: my-app\n", fmt.Sprintf(
+			"      app: my-app\n      image: %s\n      api-url: %s\n      auth-url: %s\n", img, srv.APIURL, srv.AuthURL), 1)
+	}
+
+	// The deploy component with an environment; a later job reads the dotenv report through
+	// needs, as the docs say.
+	t.Run("deploy", func(t *testing.T) {
+		t.Parallel()
+		srv := startFake(t)
+		files := maps.Clone(files)
+		files[".gitlab-ci.yml"] = include(t, gitlabDocBlock(t, "      # path: web"), "deploy", srv) + `
+verify:
+  stage: .post
+  image: ` + baseImage + `
+  needs: ["scalingo-deploy:production"]
+  script:
+    - echo "outputs id=$SCALINGO_DEPLOYMENT_ID status=$SCALINGO_DEPLOYMENT_STATUS"
+`
+		p := newGLCIProject(t, project, files)
+		out, ok := p.run(t, map[string]string{"SCALINGO_API_TOKEN": srv.APIToken})
+		if !ok || !passed(out, "scalingo-deploy:production") || !passed(out, "verify") {
+			t.Fatalf("the pipeline failed\n%s", out)
+		}
+		report := readDotenv(t, filepath.Join(p.dir, "scalingo-deploy.env"))
+		checkDeployed(t, srv, report, p.git(t, "rev-parse", "HEAD"), out)
+		if m := glciVerify.FindStringSubmatch(out); m == nil || m[1] != report["SCALINGO_DEPLOYMENT_ID"] || m[2] != "success" {
+			t.Errorf("the later job printed %q, want deployment %s, success\n%s", m, report["SCALINGO_DEPLOYMENT_ID"], out)
+		}
+	})
+
+	// The review-app component in a merge request pipeline with SCALINGO_GITLAB_TOKEN: the
+	// review job deploys the review app and writes the note; the stop job deletes the review app
+	// and says so in the same note.
+	t.Run("review-app", func(t *testing.T) {
+		t.Parallel()
+		const iid, projectID = 17, 1217
+		const child = appName + "-pr17"
+		srv := startFake(t)
+		gl := fakegitlab.Start(fakegitlab.Options{ProjectID: projectID, ProjectPath: project, MergeRequests: []int{iid}})
+		t.Cleanup(gl.Close)
+		files := maps.Clone(files)
+		files[".gitlab-ci.yml"] = include(t, reviewDocBlock(t, "/review-app@X.Y.Z"), "review-app", srv)
+		p := newGLCIProject(t, project, files)
+		vars := map[string]string{
+			"SCALINGO_API_TOKEN": srv.APIToken, "SCALINGO_GITLAB_TOKEN": gl.Token,
+			"CI_API_V4_URL": gl.URL, "CI_PROJECT_ID": fmt.Sprint(projectID),
+		}
+		maps.Copy(vars, mergeRequestVars(iid, projectID))
+
+		out, ok := p.run(t, vars)
+		if !ok || !passed(out, "scalingo-review") {
+			t.Fatalf("the merge request pipeline failed\n%s", out)
+		}
+		if strings.Contains(out, "scalingo-review:stop ") {
+			t.Errorf("the manual stop job ran with the pipeline\n%s", out)
+		}
+		a := checkReviewDeployed(t, srv, child, out)
+		if r := readDotenv(t, filepath.Join(p.dir, "scalingo-deploy.env")); r["SCALINGO_APP_URL"] != a.URL {
+			t.Errorf("dotenv report %v, want SCALINGO_APP_URL=%s", r, a.URL)
+		}
+		head := p.git(t, "rev-parse", "HEAD")
+		if n := gl.Notes(iid); len(n) != 1 || !strings.Contains(n[0].Body, "✅ deployed") || !strings.Contains(n[0].Body, "`"+head[:7]+"`") {
+			t.Fatalf("notes after the review job: %+v\n%s", n, out)
+		}
+
+		out, ok = p.run(t, vars, "scalingo-review:stop")
+		if !ok || !passed(out, "scalingo-review:stop") {
+			t.Fatalf("the stop job failed\n%s", out)
+		}
+		checkReviewDestroyed(t, srv, child, out)
+		if n := gl.Notes(iid); len(n) != 1 || n[0].Edits != 1 || !strings.Contains(n[0].Body, "🗑️ deleted") {
+			t.Fatalf("notes after the stop job: %+v\n%s", n, out)
+		}
+		if strings.Contains(out, gl.Token) || strings.Contains(out, srv.APIToken) {
+			t.Errorf("a token shows in the log:\n%s", out)
+		}
+	})
 }
