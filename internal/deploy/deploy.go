@@ -107,6 +107,10 @@ type Result struct {
 	// LogLocations are the places the build log printed when the build or the postdeploy
 	// hook failed (build-error, hook-error), as the log printed them.
 	LogLocations []annotate.Candidate
+	// Blamed are the repository's lines that LogLocations map to (at most
+	// annotate.MaxPerTarget, first first). The flow does not know the archive's files:
+	// the caller that does sets them (internal/run).
+	Blamed []annotate.Location
 	// MaybeCreated is set when the target failed after sending a deployment creation
 	// whose outcome it could not learn: a deployment may exist that the outputs do not
 	// name.
