@@ -3,6 +3,7 @@
 package clock
 
 import (
+	"context"
 	"sort"
 	"sync"
 	"time"
@@ -100,4 +101,31 @@ func (f *Fake) BlockUntil(n int) {
 	for len(f.waiters) < n {
 		f.cond.Wait()
 	}
+}
+
+type deadlineKey struct{}
+
+// WithDeadline returns a copy of ctx that carries a deadline on the run's clock: a wait
+// on that clock that would end after it is not started (the retry, the request budget
+// give up at once instead). Unlike context.WithDeadline it cancels nothing by itself,
+// so it holds with a fake clock as with the real one; an earlier deadline already in
+// ctx is kept.
+func WithDeadline(ctx context.Context, at time.Time) context.Context {
+	if cur, ok := Deadline(ctx); ok && !at.Before(cur) {
+		return ctx
+	}
+	return context.WithValue(ctx, deadlineKey{}, at)
+}
+
+// Deadline returns the deadline WithDeadline set in ctx, if any.
+func Deadline(ctx context.Context) (time.Time, bool) {
+	at, ok := ctx.Value(deadlineKey{}).(time.Time)
+	return at, ok
+}
+
+// Fits tells whether a wait of d from now ends by ctx's deadline on the run's clock
+// (always, when ctx has none).
+func Fits(ctx context.Context, now time.Time, d time.Duration) bool {
+	at, ok := Deadline(ctx)
+	return !ok || !now.Add(d).After(at)
 }

@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -47,4 +48,36 @@ func TestReal(t *testing.T) {
 		t.Errorf("Real.Now is %v away", d)
 	}
 	<-Real.After(0)
+}
+
+func TestDeadline(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ctx := context.Background()
+	if _, ok := Deadline(ctx); ok || !Fits(ctx, at, time.Hour) {
+		t.Fatal("a context without a deadline has one")
+	}
+	ctx = WithDeadline(ctx, at)
+	tests := []struct {
+		name string
+		ctx  context.Context
+		now  time.Time
+		wait time.Duration
+		want bool
+	}{
+		{"ends before", ctx, at.Add(-2 * time.Second), time.Second, true},
+		{"ends on it", ctx, at.Add(-time.Second), time.Second, true},
+		{"ends after", ctx, at.Add(-time.Second), 2 * time.Second, false},
+		{"already past", ctx, at.Add(time.Second), 0, false},
+		{"a later deadline does not extend it", WithDeadline(ctx, at.Add(time.Hour)), at, time.Minute, false},
+		{"an earlier one shortens it", WithDeadline(ctx, at.Add(-time.Minute)), at.Add(-2 * time.Minute), 2 * time.Minute, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Fits(tt.ctx, tt.now, tt.wait); got != tt.want {
+				t.Errorf("Fits = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
