@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
 )
 
@@ -63,6 +63,8 @@ type follower struct {
 	streamURL string
 
 	start        time.Time
+	deadline     time.Time // start + timeout, on the run's clock
+	last         bool      // the last status read, after the timeout: the log is caught up after it
 	status       string
 	warned       map[string]bool
 	queuedNoted  bool
@@ -86,16 +88,19 @@ var errWaited = errors.New("the wait ran out")
 
 func (f *follower) run(ctx context.Context) error {
 	f.start = f.Now()
+	f.deadline = f.start.Add(f.timeout)
 	f.status = f.dep.Status
 	f.warned = map[string]bool{}
 	f.endGroup = f.Reporter.Group("Build log of deployment " + f.dep.ID)
 	defer f.closeGroup() // on every way out; the verdict is printed after it
 	f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
 
-	// The timeout is checked against the injected clock after each poll; this deadline
-	// also bounds a poll that hangs (an API call may retry for minutes) in real time.
+	// The timeout is kept on the run's clock: no retry nor wait for the request budget
+	// starts that would end past it, and the loop stops at it. This deadline also bounds
+	// in real time a call that hangs.
 	waitCtx, cancelWait := context.WithTimeoutCause(ctx, f.timeout, errWaited)
 	defer cancelWait()
+	waitCtx = clock.WithDeadline(waitCtx, f.deadline)
 
 	chunks := make(chan logChunk, 256)
 	f.chunks = chunks
@@ -112,7 +117,7 @@ func (f *follower) run(ctx context.Context) error {
 		s, err := f.Client.Stream(streamCtx, f.streamURL)
 		if err != nil && streamCtx.Err() == nil {
 			f.streamFailed.Store(true)
-			f.Reporter.Printf("The live log stream is unavailable (%v); reading the log through the API instead.", redactStreamErr(err, f.streamURL))
+			f.Reporter.Printf("The live log stream could not be opened (%s); following by polling.", streamTrouble(err, "could not connect"))
 		}
 		wg.Add(1)
 		go func() {
@@ -123,8 +128,18 @@ func (f *follower) run(ctx context.Context) error {
 		f.streamFailed.Store(true)
 	}
 
-	tick := f.After(f.PollInterval)
+	// Polls keep their own pace, PollInterval apart from a first one that differs from
+	// target to target (see Deploy), so that a run's polls spread over the minute.
+	next := f.start.Add(f.firstPoll)
+	var tick <-chan time.Time
 	for {
+		if tick == nil {
+			at := next
+			if f.deadline.Before(at) {
+				at = f.deadline
+			}
+			tick = f.After(at.Sub(f.Now()))
+		}
 		select {
 		case <-waitCtx.Done():
 			return f.stop(ctx)
@@ -133,11 +148,22 @@ func (f *follower) run(ctx context.Context) error {
 				f.catchUp(waitCtx)
 			}
 			continue
-		case <-statusHint:
-			// The stream says the status changed: check now rather than at the next tick.
-			// The stream never decides the verdict on its own.
+		case st := <-statusHint:
+			// The stream says the deployment ended: check now rather than at the next
+			// tick. Other changes wait for the tick, which shows them (a poll for each
+			// would spend the budget in bursts). The stream never decides the verdict.
+			if !Terminal(st) {
+				continue
+			}
 		case <-tick:
-			tick = f.After(f.PollInterval)
+			tick = nil
+			now := f.Now()
+			if !now.Before(f.deadline) {
+				return f.timedOut(ctx)
+			}
+			if next = next.Add(f.PollInterval); !next.After(now) {
+				next = now.Add(f.PollInterval)
+			}
 		}
 		done, err := f.poll(waitCtx)
 		if waitCtx.Err() != nil {
@@ -146,7 +172,7 @@ func (f *follower) run(ctx context.Context) error {
 		if done || err != nil {
 			return err
 		}
-		if f.Now().Sub(f.start) >= f.timeout {
+		if !f.Now().Before(f.deadline) {
 			return f.timedOut(ctx)
 		}
 	}
@@ -161,11 +187,29 @@ func (f *follower) stop(ctx context.Context) error {
 	return f.timedOut(ctx)
 }
 
-// timedOut prints the log lines not printed yet and reports the timeout.
+// finalGrace bounds what follows the timeout: one last status read and the log
+// catch-up, together, by the run's clock and in real time.
+const finalGrace = 10 * time.Second
+
+// timedOut reads the status once more, prints the log lines not printed yet and
+// reports the timeout, within finalGrace (or the timeout itself, if shorter). A
+// deployment found ended by that last read has its own verdict.
 func (f *follower) timedOut(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	grace := min(finalGrace, f.timeout)
+	lastCtx, cancel := context.WithTimeout(ctx, grace)
 	defer cancel()
-	f.catchUp(ctx)
+	lastCtx = clock.WithDeadline(lastCtx, f.deadline.Add(grace))
+	f.last = true
+	done, err := f.poll(lastCtx)
+	var failed *FailedError
+	switch {
+	case ctx.Err() != nil:
+		f.closeGroup()
+		return context.Cause(ctx)
+	case done && lastCtx.Err() == nil && (err == nil || errors.As(err, &failed)):
+		return err
+	}
+	f.catchUp(lastCtx)
 	f.closeGroup()
 	return &TimeoutError{ID: f.dep.ID, App: f.app, LastStatus: f.status, After: f.timeout}
 }
@@ -189,8 +233,8 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	if dep.Links.Output != "" {
 		f.dep.Links.Output = dep.Links.Output
 	}
-	if !f.streamUp.Load() && !Terminal(dep.Status) {
-		f.catchUp(ctx) // a terminal status catches up below
+	if !f.streamUp.Load() && !Terminal(dep.Status) && !f.last {
+		f.catchUp(ctx) // a terminal status catches up below, the last read after it
 	}
 	if Terminal(dep.Status) {
 		f.status = dep.Status
@@ -319,7 +363,11 @@ func (f *follower) stream(ctx context.Context, first *scalingo.Stream, chunks ch
 				return
 			}
 			if !f.streamFailed.Swap(true) {
-				f.Reporter.Printf("The live log stream is unavailable (%v); reading the log through the API instead.", redactStreamErr(err, f.streamURL))
+				if why := streamTrouble(err, ""); why != "" {
+					f.Reporter.Printf("The live log stream closed (%s); following by polling.", why)
+				} else {
+					f.Reporter.Printf("The live log stream closed; following by polling.")
+				}
 			}
 		}
 		// Down (the first connection failed, or this one ended): wait, then reconnect.
@@ -340,6 +388,9 @@ func (f *follower) stream(ctx context.Context, first *scalingo.Stream, chunks ch
 	}
 }
 
+// errStreamIdle is a stream silent for streamIdle.
+var errStreamIdle = errors.New("the stream stalled")
+
 // streamIdle is how long the stream may stay silent (the API pings every 30 s) before it
 // is taken as stalled and reopened.
 const streamIdle = 2 * time.Minute
@@ -351,7 +402,11 @@ func (f *follower) follow(ctx context.Context, s *scalingo.Stream, chunks chan<-
 	for {
 		readCtx, cancel := context.WithTimeout(ctx, streamIdle)
 		ev, err := s.Next(readCtx)
+		idle := readCtx.Err() != nil && ctx.Err() == nil
 		cancel()
+		if idle {
+			return errStreamIdle
+		}
 		if err != nil {
 			return err
 		}
@@ -380,16 +435,22 @@ func (f *follower) follow(ctx context.Context, s *scalingo.Stream, chunks chan<-
 	}
 }
 
-func redactStreamErr(err error, streamURL string) string {
-	if err == nil {
-		return "closed"
+// streamTrouble says in plain words why the stream could not be opened or ended, for
+// the user; otherwise, when the cause is only a connection that failed or closed (the
+// words of the WebSocket library say nothing more to a user), it returns plain.
+func streamTrouble(err error, plain string) string {
+	var he *scalingo.StreamHTTPError
+	switch {
+	case err == nil:
+		return plain
+	case errors.As(err, &he):
+		return fmt.Sprintf("HTTP %d", he.StatusCode)
+	case errors.Is(err, scalingo.ErrStreamTokenRefused):
+		return "the stream refused the token"
+	case errors.Is(err, errStreamIdle):
+		return "nothing came for 2 minutes"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer in time"
 	}
-	msg := err.Error()
-	if u, perr := url.Parse(streamURL); perr == nil && u.RawQuery != "" {
-		msg = strings.ReplaceAll(msg, u.RawQuery, "[redacted]")
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "timed out"
-	}
-	return msg
+	return plain
 }

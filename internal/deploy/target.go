@@ -23,10 +23,13 @@ type deployer struct {
 	Timing
 	// streamClock times the stream's reconnect backoff (see Plan.StreamClock).
 	streamClock clock.Clock
-	arc         Archive
-	set         Settings
-	gitRef      string
-	app         *scalingo.App // found by lookup
+	// firstPoll is when, after its creation, the deployment's status is first read:
+	// between half a PollInterval and one, different for each target of a run.
+	firstPoll time.Duration
+	arc       Archive
+	set       Settings
+	gitRef    string
+	app       *scalingo.App // found by lookup
 }
 
 // lookup finds the target's app, before anything is uploaded anywhere.

@@ -26,6 +26,12 @@ type Scenario struct {
 	QueuedPolls int
 	// NeverFinish keeps deployments "building" forever.
 	NeverFinish bool
+	// BuildTime, when set, moves deployments with the fake's clock (Options.Now) instead
+	// of with the status GETs: their states are spread evenly over BuildTime from the
+	// creation, the final one reached at BuildTime, as a real build takes its time
+	// whoever looks. The fake has no timer: it catches up on every API request and on
+	// Tick.
+	BuildTime time.Duration
 	// URL is the app's "url"; default https://<name>.<region>.scalingo.io.
 	URL string
 
@@ -164,11 +170,12 @@ type deployment struct {
 	env       map[string]string
 	createdAt time.Time
 
-	advance sync.Mutex // serializes moves (and the source fetch)
-	states  []string
-	chunks  [][]string
-	state   int
-	fetched bool
+	advance   sync.Mutex // serializes moves (and the source fetch)
+	buildTime time.Duration
+	states    []string
+	chunks    [][]string
+	state     int
+	fetched   bool
 
 	// guarded by Server.mu
 	status     string
