@@ -1,0 +1,335 @@
+package deploy
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
+)
+
+// sim runs the deploy flow and the fake on one fake clock that moves only while the run
+// is at rest: no HTTP request in flight, and every goroutine the run started parked
+// (none running or runnable, as the runtime tells). It moves a step at a time.
+type sim struct {
+	clk      *clock.Fake
+	fake     *fakescalingo.Server
+	client   *scalingo.Client
+	inflight atomic.Int32
+	base     http.RoundTripper
+	out      lockedBuffer
+}
+
+const simStep = 100 * time.Millisecond
+
+var simEpoch = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+
+func newSim(t *testing.T, opts fakescalingo.Options) *sim {
+	t.Helper()
+	s := &sim{clk: clock.NewFake(simEpoch), base: &http.Transport{DisableKeepAlives: true}}
+	opts.Now = s.clk.Now
+	fake, err := fakescalingo.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	s.fake = fake
+	s.client, err = scalingo.New(scalingo.Options{APIURL: fake.APIURL, AuthURL: fake.AuthURL, APIToken: fake.APIToken,
+		Clock: s.clk, Transport: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// RoundTrip counts the requests in flight, until their answer is read and closed. The
+// stream's handshake is not counted: its connection stays open.
+func (s *sim) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Upgrade") != "" {
+		return s.base.RoundTrip(req)
+	}
+	s.inflight.Add(1)
+	resp, err := s.base.RoundTrip(req)
+	if err != nil {
+		s.inflight.Add(-1)
+		return nil, err
+	}
+	resp.Body = &countedBody{ReadCloser: resp.Body, done: func() { s.inflight.Add(-1) }}
+	return resp, nil
+}
+
+type countedBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *countedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}
+
+// atRest tells whether the run started by goroutine root is parked: nothing in flight,
+// and neither root nor any goroutine it started, directly or not, can run.
+func (s *sim) atRest(root string) bool {
+	if s.inflight.Load() != 0 || s.clk.Waiters() == 0 {
+		return false
+	}
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	parent, state := map[string]string{}, map[string]string{}
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		head, _, _ := strings.Cut(g, "\n")
+		id, rest, ok := strings.Cut(strings.TrimPrefix(head, "goroutine "), " [")
+		if !ok {
+			continue
+		}
+		state[id], _, _ = strings.Cut(rest, "]")
+		if i := strings.LastIndex(g, " in goroutine "); i >= 0 {
+			parent[id], _, _ = strings.Cut(g[i+len(" in goroutine "):], "\n")
+		}
+	}
+	for id, st := range state {
+		if !strings.HasPrefix(st, "running") && !strings.HasPrefix(st, "runnable") && !strings.HasPrefix(st, "syscall") {
+			continue
+		}
+		for a, hops := id, 0; a != "" && hops < 64; a, hops = parent[a], hops+1 {
+			if a == root {
+				return false
+			}
+		}
+	}
+	return s.inflight.Load() == 0
+}
+
+// goroutineID is the calling goroutine's id, as runtime.Stack names it.
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
+	return id
+}
+
+// deploy runs Deploy with a target per app and moves the clock until it returns; each,
+// if set, is called at every step. It returns the results, the error and how long the
+// run took by the fake clock.
+func (s *sim) deploy(t *testing.T, apps []string, set Settings, each func()) ([]*Result, error, time.Duration) {
+	t.Helper()
+	r := platform.New(config.Local, &s.out, func(string) string { return "" }, s.clk.Now)
+	plan := Plan{Archive: tarball(t), Settings: set, Clock: s.clk, Reporter: r}
+	for _, app := range apps {
+		plan.Targets = append(plan.Targets, Target{App: app, Region: "osc-fr1", Client: s.client, Reporter: r.For(app)})
+	}
+	type outcome struct {
+		res []*Result
+		err error
+		end time.Time
+	}
+	start := s.clk.Now()
+	done := make(chan outcome, 1)
+	ids := make(chan string, 1)
+	go func() {
+		ids <- goroutineID()
+		res, err := Deploy(context.Background(), plan)
+		done <- outcome{res, err, s.clk.Now()}
+	}()
+	root := <-ids
+	limit := start.Add(time.Hour)
+	for {
+		select {
+		case o := <-done:
+			return o.res, o.err, o.end.Sub(start)
+		default:
+		}
+		if !s.atRest(root) {
+			runtime.Gosched()
+			continue
+		}
+		if s.clk.Now().After(limit) {
+			t.Fatalf("the run was still going after an hour by the fake clock:\n%s", s.out.String())
+		}
+		s.clk.Advance(simStep)
+		s.fake.Tick()
+		if each != nil {
+			each()
+		}
+	}
+}
+
+// tarball is an archive the fake's builder accepts: one top-level folder.
+func tarball(t *testing.T) Archive {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	tw.WriteHeader(&tar.Header{Name: "app/", Typeflag: tar.TypeDir, Mode: 0o755})
+	body := "web: bin/server\n"
+	tw.WriteHeader(&tar.Header{Name: "app/Procfile", Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(body))})
+	io.WriteString(tw, body)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return Archive{Body: bytes.NewReader(buf.Bytes()), Size: int64(buf.Len())}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestDeploy_BudgetSpentEvenly: eight targets whose builds last 20 s, against an API
+// that allows 60 requests a minute and counts each when it arrives, up to 1.5 s after
+// the client sent it. No request may be refused, and each target's status must be read
+// at least every 15 s from its creation to its verdict.
+func TestDeploy_BudgetSpentEvenly(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, fakescalingo.Options{RateLimit: 60, RateLimitLag: 1500 * time.Millisecond})
+	var apps []string
+	for i := range 8 {
+		app := fmt.Sprintf("shop-%d", i+1)
+		apps = append(apps, app)
+		s.fake.AddApp(app, fakescalingo.Scenario{BuildTime: 20 * time.Second})
+	}
+	_, err, took := s.deploy(t, apps, Settings{GitRef: "v1", Wait: true, Timeout: 10 * time.Minute}, nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, s.out.String())
+	}
+	if n := s.fake.RateLimited(); n != 0 {
+		t.Errorf("the API refused %d requests (429): the run went over its budget", n)
+	}
+	reqs := s.fake.Requests()
+	worst := time.Duration(0)
+	for _, app := range apps {
+		deps := s.fake.Deployments(app)
+		if len(deps) != 1 || deps[0].Status != "success" {
+			t.Fatalf("%s: %d deployments, want 1 that succeeded", app, len(deps))
+		}
+		// The status reads: the creation's answer, then each poll.
+		var reads []time.Time
+		for _, r := range reqs {
+			if r.Server == "api" && r.Status/100 == 2 && (r.Method == "POST" && r.Path == "/v1/apps/"+app+"/deployments" ||
+				r.Method == "GET" && r.Path == "/v1/apps/"+app+"/deployments/"+deps[0].ID) {
+				reads = append(reads, r.Time)
+			}
+		}
+		for i := 1; i < len(reads); i++ {
+			gap := reads[i].Sub(reads[i-1])
+			worst = max(worst, gap)
+			if gap > 15*time.Second {
+				t.Errorf("%s: status unread for %s (reads at %s)", app, gap, offsets(reads))
+				break
+			}
+		}
+	}
+	api := 0
+	for _, r := range reqs {
+		if r.Server == "api" {
+			api++
+		}
+	}
+	t.Logf("8 targets, 20 s builds: %d API requests, longest time a status went unread %s, run %s by the fake clock, %d refused",
+		api, worst, took, s.fake.RateLimited())
+}
+
+func offsets(ts []time.Time) string {
+	var parts []string
+	for _, t := range ts {
+		parts = append(parts, "+"+t.Sub(simEpoch).Round(100*time.Millisecond).String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestDeploy_TimeoutIsHardWhenTheAPIVanishes: the API goes away once the deployment is
+// followed, its log stream open (after the first poll). The run must end by timeout + 10 s on its clock (one
+// last status read and the log catch-up, however they fail) with a timeout, and say in
+// plain words that the stream closed.
+func TestDeploy_TimeoutIsHardWhenTheAPIVanishes(t *testing.T) {
+	t.Parallel()
+	s := newSim(t, fakescalingo.Options{})
+	s.fake.AddApp("my-app", fakescalingo.Scenario{NeverFinish: true})
+	var gone time.Time
+	vanish := func() {
+		if !gone.IsZero() {
+			return
+		}
+		// The first poll comes after the stream was opened.
+		for _, r := range s.fake.Requests() {
+			if r.Method == "GET" && strings.HasPrefix(r.Path, "/v1/apps/my-app/deployments/") {
+				s.fake.Vanish()
+				gone = s.clk.Now()
+				return
+			}
+		}
+	}
+	const timeout = 75 * time.Second
+	_, err, took := s.deploy(t, []string{"my-app"}, Settings{GitRef: "v1", Wait: true, Timeout: timeout}, vanish)
+	out := s.out.String()
+	var te *TimeoutError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v, want a timeout (exit 3)\n%s", err, out)
+	}
+	if gone.IsZero() {
+		t.Fatal("the API never vanished: the test did not test")
+	}
+	if took > timeout+finalGrace {
+		t.Errorf("the run took %s by its clock with timeout %s: more than %s after it\n%s", took, timeout, finalGrace, out)
+	}
+	// One last status read was tried after the timeout.
+	last := false
+	for _, r := range s.fake.Requests() {
+		if r.Method == "GET" && strings.HasPrefix(r.Path, "/v1/apps/my-app/deployments/") && !r.Time.Before(simEpoch.Add(timeout)) {
+			last = true
+		}
+	}
+	if !last {
+		t.Errorf("no status read after the timeout")
+	}
+	if !strings.Contains(out, "The live log stream closed; following by polling.") {
+		t.Errorf("the stream's end is not said plainly:\n%s", out)
+	}
+	for _, jargon := range []string{"frame header", "failed to get reader", "JSON message"} {
+		if strings.Contains(out, jargon) {
+			t.Errorf("the log says %q:\n%s", jargon, out)
+		}
+	}
+	t.Logf("API gone at +%s, timeout %s: the run ended after %s by its clock", gone.Sub(simEpoch), timeout, took)
+}
+
