@@ -217,8 +217,9 @@ func (l *lockedBuffer) String() string {
 
 // TestDeploy_BudgetSpentEvenly: eight targets whose builds last 20 s, against an API
 // that allows 60 requests a minute and counts each when it arrives, up to 1.5 s after
-// the client sent it. No request may be refused, and each target's status must be read
-// at least every 15 s from its creation to its verdict.
+// the client sent it. No request may be refused, each target's status must be read at
+// least every 15 s from its creation to its verdict, and the budget must not be spent
+// in a burst followed by a silence while targets wait for it.
 func TestDeploy_BudgetSpentEvenly(t *testing.T) {
 	t.Parallel()
 	s := newSim(t, fakescalingo.Options{RateLimit: 60, RateLimitLag: 1500 * time.Millisecond})
@@ -259,14 +260,23 @@ func TestDeploy_BudgetSpentEvenly(t *testing.T) {
 			}
 		}
 	}
-	api := 0
+	// Spent evenly: no burst followed by a long silence while targets wait for the
+	// budget to come back (the requests are in arrival order).
+	var api []time.Time
 	for _, r := range reqs {
 		if r.Server == "api" {
-			api++
+			api = append(api, r.Time)
 		}
 	}
-	t.Logf("8 targets, 20 s builds: %d API requests, longest time a status went unread %s, run %s by the fake clock, %d refused",
-		api, worst, took, s.fake.RateLimited())
+	silence := time.Duration(0)
+	for i := 1; i < len(api); i++ {
+		silence = max(silence, api[i].Sub(api[i-1]))
+	}
+	if silence > 15*time.Second {
+		t.Errorf("the API heard nothing for %s while the run went on (requests at %s)", silence, offsets(api))
+	}
+	t.Logf("8 targets, 20 s builds: %d API requests, longest time a status went unread %s, longest silence %s, run %s by the fake clock, %d refused",
+		len(api), worst, silence, took, s.fake.RateLimited())
 }
 
 func offsets(ts []time.Time) string {
