@@ -134,9 +134,9 @@ func goroutineID() string {
 }
 
 // deploy runs Deploy with a target per app and moves the clock until it returns; each,
-// if set, is called at every step. It returns the results, the error and how long the
-// run took by the fake clock.
-func (s *sim) deploy(t *testing.T, apps []string, set Settings, each func()) ([]*Result, error, time.Duration) {
+// if set, is called at every step. It returns the results, how long the run took by
+// the fake clock and the error.
+func (s *sim) deploy(t *testing.T, apps []string, set Settings, each func()) ([]*Result, time.Duration, error) {
 	t.Helper()
 	r := platform.New(config.Local, &s.out, func(string) string { return "" }, s.clk.Now)
 	plan := Plan{Archive: tarball(t), Settings: set, Clock: s.clk, Reporter: r}
@@ -161,7 +161,7 @@ func (s *sim) deploy(t *testing.T, apps []string, set Settings, each func()) ([]
 	for {
 		select {
 		case o := <-done:
-			return o.res, o.err, o.end.Sub(start)
+			return o.res, o.end.Sub(start), o.err
 		default:
 		}
 		if !s.atRest(root) {
@@ -229,7 +229,7 @@ func TestDeploy_BudgetSpentEvenly(t *testing.T) {
 		apps = append(apps, app)
 		s.fake.AddApp(app, fakescalingo.Scenario{BuildTime: 20 * time.Second})
 	}
-	_, err, took := s.deploy(t, apps, Settings{GitRef: "v1", Wait: true, Timeout: 10 * time.Minute}, nil)
+	_, took, err := s.deploy(t, apps, Settings{GitRef: "v1", Wait: true, Timeout: 10 * time.Minute}, nil)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, s.out.String())
 	}
@@ -310,7 +310,7 @@ func TestDeploy_TimeoutIsHardWhenTheAPIVanishes(t *testing.T) {
 		}
 	}
 	const timeout = 75 * time.Second
-	_, err, took := s.deploy(t, []string{"my-app"}, Settings{GitRef: "v1", Wait: true, Timeout: timeout}, vanish)
+	_, took, err := s.deploy(t, []string{"my-app"}, Settings{GitRef: "v1", Wait: true, Timeout: timeout}, vanish)
 	out := s.out.String()
 	var te *TimeoutError
 	if !errors.As(err, &te) {
@@ -342,4 +342,3 @@ func TestDeploy_TimeoutIsHardWhenTheAPIVanishes(t *testing.T) {
 	}
 	t.Logf("API gone at +%s, timeout %s: the run ended after %s by its clock", gone.Sub(simEpoch), timeout, took)
 }
-
