@@ -402,12 +402,12 @@ func (f *follower) follow(ctx context.Context, s *scalingo.Stream, chunks chan<-
 	for {
 		readCtx, cancel := context.WithTimeout(ctx, streamIdle)
 		ev, err := s.Next(readCtx)
-		idle := readCtx.Err() != nil && ctx.Err() == nil
+		idle := err != nil && readCtx.Err() != nil && ctx.Err() == nil
 		cancel()
-		if idle {
+		switch {
+		case idle:
 			return errStreamIdle
-		}
-		if err != nil {
+		case err != nil:
 			return err
 		}
 		if ev.ID != f.dep.ID {
@@ -435,9 +435,10 @@ func (f *follower) follow(ctx context.Context, s *scalingo.Stream, chunks chan<-
 	}
 }
 
-// streamTrouble says in plain words why the stream could not be opened or ended, for
-// the user; otherwise, when the cause is only a connection that failed or closed (the
-// words of the WebSocket library say nothing more to a user), it returns plain.
+// streamTrouble says in plain words why the stream could not be opened or ended, when
+// there is more to say than that the connection failed or closed; then it returns plain
+// (the WebSocket library's own words, "failed to read frame header: EOF", tell a user
+// nothing more).
 func streamTrouble(err error, plain string) string {
 	var he *scalingo.StreamHTTPError
 	switch {
