@@ -93,6 +93,23 @@ func (f *Fake) Waiters() int {
 	return len(f.waiters)
 }
 
+// Next returns when the earliest waiting After is due; false when none waits. A test
+// that moves the clock only while everything waits on it can jump there.
+func (f *Fake) Next() (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.waiters) == 0 {
+		return time.Time{}, false
+	}
+	next := f.waiters[0].at
+	for _, w := range f.waiters[1:] {
+		if w.at.Before(next) {
+			next = w.at
+		}
+	}
+	return next, true
+}
+
 // BlockUntil returns once at least n After calls are waiting: then the goroutines under
 // test are parked and the test may Advance.
 func (f *Fake) BlockUntil(n int) {

@@ -81,3 +81,21 @@ func TestDeadline(t *testing.T) {
 		})
 	}
 }
+
+func TestFake_Next(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f := NewFake(start)
+	if _, ok := f.Next(); ok {
+		t.Fatal("Next with no waiter")
+	}
+	f.After(3 * time.Second)
+	f.After(time.Second)
+	if next, ok := f.Next(); !ok || !next.Equal(start.Add(time.Second)) {
+		t.Errorf("Next = %v, %v; want +1s", next, ok)
+	}
+	f.Advance(time.Second)
+	if next, ok := f.Next(); !ok || !next.Equal(start.Add(3*time.Second)) {
+		t.Errorf("after the first fired: Next = %v, %v; want +3s", next, ok)
+	}
+}

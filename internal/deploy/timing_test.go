@@ -25,7 +25,7 @@ import (
 
 // sim runs the deploy flow and the fake on one fake clock that moves only while the run
 // is at rest: no HTTP request in flight, and every goroutine the run started parked
-// (none running or runnable, as the runtime tells). It moves a step at a time.
+// (none running or runnable, as the runtime tells).
 type sim struct {
 	clk      *clock.Fake
 	fake     *fakescalingo.Server
@@ -34,8 +34,6 @@ type sim struct {
 	base     http.RoundTripper
 	out      lockedBuffer
 }
-
-const simStep = 100 * time.Millisecond
 
 var simEpoch = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 
@@ -113,7 +111,7 @@ func (s *sim) atRest(root string) bool {
 		}
 	}
 	for id, st := range state {
-		if !strings.HasPrefix(st, "running") && !strings.HasPrefix(st, "runnable") && !strings.HasPrefix(st, "syscall") {
+		if !strings.HasPrefix(st, "running") && !strings.HasPrefix(st, "runnable") && !strings.HasPrefix(st, "syscall") && !strings.HasPrefix(st, "preempted") {
 			continue
 		}
 		for a, hops := id, 0; a != "" && hops < 64; a, hops = parent[a], hops+1 {
@@ -171,7 +169,14 @@ func (s *sim) deploy(t *testing.T, apps []string, set Settings, each func()) ([]
 		if s.clk.Now().After(limit) {
 			t.Fatalf("the run was still going after an hour by the fake clock:\n%s", s.out.String())
 		}
-		s.clk.Advance(simStep)
+		// Straight to the next wait that ends, a quarter of a second at most, so that
+		// the fake's builds (which move with the clock) speak on time, their stream
+		// events read before the clock moves much further.
+		step := 250 * time.Millisecond
+		if next, ok := s.clk.Next(); ok {
+			step = min(step, max(next.Sub(s.clk.Now()), 0))
+		}
+		s.clk.Advance(step)
 		s.fake.Tick()
 		if each != nil {
 			each()
@@ -284,7 +289,7 @@ func TestDeploy_BudgetSpentEvenly(t *testing.T) {
 				}
 			}
 			t.Logf("%s: %d API requests, %d refused, a deployment unread for %s at most, the run took %s by the fake clock",
-				tt.name, api, s.fake.RateLimited(), worst, took)
+				tt.name, api, s.fake.RateLimited(), worst.Round(100*time.Millisecond), took.Round(100*time.Millisecond))
 		})
 	}
 }
@@ -350,5 +355,5 @@ func TestDeploy_TimeoutIsHardWhenTheAPIVanishes(t *testing.T) {
 			t.Errorf("the log says %q:\n%s", jargon, out)
 		}
 	}
-	t.Logf("API gone at +%s, timeout %s: the run ended after %s by its clock", gone.Sub(simEpoch), timeout, took)
+	t.Logf("API gone at +%s, timeout %s: the run ended after %s by its clock", gone.Sub(simEpoch), timeout, took.Round(100*time.Millisecond))
 }
