@@ -48,6 +48,9 @@ func NewLimiter(n int, window time.Duration, clk clock.Clock) *Limiter {
 // Wait blocks until a request may start without exceeding the budget, and counts it. It
 // returns ErrNoBudget at once when that would be after ctx's deadline on the clock.
 func (l *Limiter) Wait(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	turn := make(chan struct{})
 	l.mu.Lock()
 	if now := l.clk.Now(); !clock.Fits(ctx, now, l.earliest(now, len(l.queue)).Sub(now)) {
