@@ -24,11 +24,14 @@ type deployer struct {
 	Timing
 	// streamClock times the stream's reconnect backoff (see Plan.StreamClock).
 	streamClock clock.Clock
-	arc         Archive
-	set         Settings
-	gitRef      string
-	app         *scalingo.App // found by lookup
-	observers   []Observer
+	// firstPoll is when, after its creation, the deployment's status is first read:
+	// between half a PollInterval and one, different for each target of a run.
+	firstPoll time.Duration
+	arc       Archive
+	set       Settings
+	gitRef    string
+	app       *scalingo.App // found by lookup
+	observers []Observer
 	// deploymentID names the deployment once created, for the events.
 	deploymentID string
 }

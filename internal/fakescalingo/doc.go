@@ -99,9 +99,8 @@
 // QueuedPolls = 0 a deployment is "building" at creation and final on the 3rd
 // GET (2nd for build-error/aborted); with QueuedPolls = q it is final on the
 // (q+4)th. NeverFinish stops at "building". Listing deployments does not move them.
-// With Scenario.Duration, the states are also spread over that long on Options.Now: a GET
-// moves a deployment no further than is due, and AdvanceDue (the fake command calls it on
-// a ticker) moves every such deployment to what is due, with no GET.
+// With Scenario.BuildTime, a deployment moves with Options.Now instead: its states
+// are spread evenly over BuildTime, caught up on every API request and on Tick.
 //
 // The scenario's log lines are split evenly (integer division) over the
 // non-queued states; a state's lines are appended when it is entered, before
@@ -139,7 +138,8 @@
 //     later" in plain text with X-Request-Id and no Retry-After (none is
 //     documented; Options.RateLimitRetryAfter adds one); RateLimited()
 //     counts them. Inject one clock into the fake and the client to run many
-//     requests without sleeping.
+//     requests without sleeping. Options.RateLimitLag counts each call a varying
+//     little later than Now, as a server counting by arrival does.
 //
 // # Faults
 //
@@ -147,7 +147,8 @@
 // first unused fault whose Method (empty: any) and Path prefix match, Path
 // "storage" meaning the upload host. A fault applies to Times requests
 // (0 means 1, negative means all) after letting After matching requests
-// through. Requests() shows which fault hit which request.
+// through. Requests() shows which fault hit which request. Vanish takes the
+// whole API away (auth, API and stream hosts close every connection unanswered).
 //
 // Fault.OtherPort with Redirect answers an auth, API or stream request with a
 // redirect to another port of 127.0.0.1 (plain HTTP); what reaches that port

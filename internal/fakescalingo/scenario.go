@@ -24,12 +24,14 @@ type Scenario struct {
 	Log []string
 	// QueuedPolls keeps deployments "queued" for this many status GETs.
 	QueuedPolls int
-	// Duration, when set, spreads a deployment's states evenly over this long
-	// on Options.Now from its creation: a GET moves it no further than is
-	// due, and AdvanceDue moves it (streaming) to what is due.
-	Duration time.Duration
 	// NeverFinish keeps deployments "building" forever.
 	NeverFinish bool
+	// BuildTime, when set, moves deployments with the fake's clock (Options.Now) instead
+	// of with the status GETs: their states are spread evenly over BuildTime from the
+	// creation, the final one reached at BuildTime, as a real build takes its time
+	// whoever looks. The fake has no timer: it catches up on every API request and on
+	// Tick (the fake command calls it on a ticker).
+	BuildTime time.Duration
 	// URL is the app's "url"; default https://<name>.<region>.scalingo.io.
 	URL string
 
@@ -179,11 +181,12 @@ type deployment struct {
 	addons    []Addon
 	createdAt time.Time
 
-	advance sync.Mutex // serializes moves (and the source fetch)
-	states  []string
-	chunks  [][]string
-	state   int
-	fetched bool
+	advance   sync.Mutex // serializes moves (and the source fetch)
+	buildTime time.Duration
+	states    []string
+	chunks    [][]string
+	state     int
+	fetched   bool
 
 	// guarded by Server.mu
 	status     string
