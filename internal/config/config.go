@@ -108,6 +108,8 @@ type Config struct {
 	HealthCheckTimeout time.Duration
 	// Review holds the review-app inputs (review.go).
 	Review Review
+	// Fleet is a mode on a parent's review apps as a whole: sweep, sleep, wake (fleet.go).
+	Fleet Fleet
 
 	// Warnings are facts worth a warning that did not stop the load, such as a git
 	// repository whose HEAD could not be read. They never quote the repository's content.

@@ -137,7 +137,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 
 	if cfg.Review.Enabled {
 		// Before any request: a fork's code would run with this token.
-		if err := review.CheckFork(cfg.Review.PR, cfg.Review.AllowForks); err != nil {
+		if err := review.CheckFork(cfg.Review.PR, cfg.Review.AllowForks, cfg.Review.ForkLabel); err != nil {
 			report(r, errOut, nil, err)
 			return err
 		}
@@ -209,6 +209,9 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	var man *manifest.Manifest
 	if cfg.Review.Enabled {
 		if man, err = parseManifest(arc.Captured); err != nil {
+			return nil, err
+		}
+		if err := checkLinks(cfg, man); err != nil {
 			return nil, err
 		}
 	}
