@@ -148,7 +148,12 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 			r.Warning("%s does not tell whether this run's code comes from a fork: this run cannot refuse one; keep fork pull requests from reaching this step (docs/review-apps.md)", cfg.CI.Name)
 		}
 	}
-	if destroying(cfg) {
+	// The run's mode: a fleet mode on the parents' review apps, a review app's destroy,
+	// or a deploy.
+	switch {
+	case cfg.Fleet.Mode != "":
+		return fleetMain(ctx, cfg, getenv, r, errOut, h)
+	case destroying(cfg):
 		return destroyMain(ctx, cfg, getenv, r, errOut, h)
 	}
 
