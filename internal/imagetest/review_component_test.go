@@ -52,7 +52,8 @@ func TestReviewComponent(t *testing.T) {
 			}
 		}
 		for _, name := range tool {
-			if _, ok := c.inputs[name]; !ok && !slices.Contains(notComponentInputs, name) && !slices.Contains(reviewSetByJobs, name) {
+			if _, ok := c.inputs[name]; !ok && !slices.Contains(notComponentInputs, name) && !slices.Contains(reviewSetByJobs, name) &&
+				!slices.Contains(fleetInputs, name) && !slices.Contains(notGitLabInputs, name) {
 				t.Errorf("tool input %s is missing from templates/review-app.yml", name)
 			}
 		}
