@@ -273,7 +273,7 @@ func TestReviewDocs(t *testing.T) {
 				} `yaml:"steps"`
 			} `yaml:"jobs"`
 		}
-		if err := yaml.Unmarshal([]byte(find(t, "runs-on:")), &wf); err != nil {
+		if err := yaml.Unmarshal([]byte(find(t, "types: [opened, synchronize, reopened, closed]")), &wf); err != nil {
 			t.Fatal(err)
 		}
 		if !slices.Equal(wf.On.PullRequest.Types, []string{"opened", "synchronize", "reopened", "closed"}) {
