@@ -57,6 +57,10 @@ type Fleet struct {
 	PollInterval time.Duration
 	// Timeout bounds each scale operation's wait.
 	Timeout time.Duration
+	// Closed, when set, tells whether pull or merge request number is closed or merged
+	// (the forge's answer, with a forge token): the sweep then deletes a review app of a
+	// closed request whatever its age. nil: the sweep goes by age only.
+	Closed func(ctx context.Context, number int) (bool, error)
 }
 
 // IsReviewName tells whether name is what this tool names a review app of parent:
@@ -132,28 +136,49 @@ func (f *Fleet) Sweep(ctx context.Context, maxAge time.Duration) ([]Verdict, err
 		age := now.Sub(when)
 		reason := fmt.Sprintf("%s %s ago", what, Age(age))
 		if age <= maxAge {
-			out = append(out, f.verdict(k.Name, Left, reason+", within "+Age(maxAge)))
-			continue
+			reason += ", within " + Age(maxAge)
+			if f.Closed == nil {
+				out = append(out, f.verdict(k.Name, Left, reason))
+				continue
+			}
+			n, _ := strconv.Atoi(strings.TrimPrefix(k.Name, f.Parent+"-pr"))
+			closed, err := f.Closed(ctx, n)
+			switch {
+			case err != nil:
+				out = append(out, f.verdict(k.Name, Left, fmt.Sprintf("%s; whether request #%d is closed is unknown: %v", reason, n, err)))
+				continue
+			case !closed:
+				out = append(out, f.verdict(k.Name, Left, fmt.Sprintf("%s; request #%d is open", reason, n)))
+				continue
+			}
+			reason = fmt.Sprintf("request #%d is closed or merged (%s)", n, reason)
+		} else {
+			reason += ", older than " + Age(maxAge)
 		}
-		reason += ", older than " + Age(maxAge)
-		if f.DryRun {
-			out = append(out, f.verdict(k.Name, WouldDelete, reason))
-			continue
-		}
-		err = f.Client.DeleteApp(ctx, k.Name)
-		var apiErr *scalingo.APIError
-		switch {
-		case err == nil:
-			out = append(out, f.verdict(k.Name, Deleted, reason))
-		case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound:
-			out = append(out, f.verdict(k.Name, Absent, "gone already"))
-		default:
-			err = fmt.Errorf("delete review app %s: %w", k.Name, err)
-			out = append(out, f.verdict(k.Name, Failed, err.Error()))
+		v, err := f.delete(ctx, k.Name, reason)
+		out = append(out, v)
+		if err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// delete deletes a review app the sweep selected (with DryRun, says it would).
+func (f *Fleet) delete(ctx context.Context, app, reason string) (Verdict, error) {
+	if f.DryRun {
+		return f.verdict(app, WouldDelete, reason), nil
+	}
+	err := f.Client.DeleteApp(ctx, app)
+	var apiErr *scalingo.APIError
+	switch {
+	case err == nil:
+		return f.verdict(app, Deleted, reason), nil
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound:
+		return f.verdict(app, Absent, "gone already"), nil
+	}
+	err = fmt.Errorf("delete review app %s: %w", app, err)
+	return f.verdict(app, Failed, err.Error()), err
 }
 
 // lastActivity is when the app was last deployed, else when it was created.
