@@ -66,7 +66,7 @@ func TestSleepWake(t *testing.T) {
 			t.Fatalf("sleep #%d: exit %d\n%s%s", i+1, res.code, res.stdout, res.stderr)
 		}
 		a, _ := w.fake.App("api-prod-pr4")
-		if want := map[string]C{"web": {0, "M"}, "worker": {0, "S"}}; !maps.Equal(a.Formation, want) {
+		if want := map[string]C{"web": {Amount: 0, Size: "M"}, "worker": {Amount: 0, Size: "S"}}; !maps.Equal(a.Formation, want) {
 			t.Errorf("sleep #%d: formation %v, want %v", i+1, a.Formation, want)
 		}
 		if got := a.Variables[review.SleepVariable]; got != "web:2:M,worker:1:S" {
