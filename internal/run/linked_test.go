@@ -105,3 +105,28 @@ func TestReview_LinkedAppsRefusedBeforeAnyRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestReview_LinkedAppsOneCannotBeMade: when one parent's review app cannot be made,
+// nothing is set up or deployed, and the one this run created is deleted again.
+func TestReview_LinkedAppsOneCannotBeMade(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, fakescalingo.Options{})
+	w.fake.AddApp("api-prod", fakescalingo.Scenario{})
+	w.fake.AddApp("front-prod", fakescalingo.Scenario{FreeTrialExceeded: true})
+	e := reviewEnv(t, w, event(t, "opened"), "INPUT_APP", "api-prod, front-prod", "INPUT_ENV", "API_URL=%URL:api-prod%")
+	res := w.run(t, context.Background(), e)
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	if _, ok := w.fake.App("api-prod-pr42"); ok {
+		t.Error("the api's review app, created by this run, is left")
+	}
+	for _, r := range requestsSince(w, 0) {
+		if strings.HasPrefix(r, "PUT ") || strings.HasSuffix(r, "/deployments") && strings.HasPrefix(r, "POST") {
+			t.Errorf("sent %s", r)
+		}
+	}
+	if !strings.Contains(res.stdout+res.stderr, "review apps need a paid account") {
+		t.Errorf("the cause is not named:\n%s%s", res.stdout, res.stderr)
+	}
+}
