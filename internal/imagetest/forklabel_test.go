@@ -44,6 +44,9 @@ func TestForkLabelAct(t *testing.T) {
 	wf = strings.Replace(wf, "uses: scalingo-deploy/scalingo-deploy@v1", "uses: docker://"+img, 1)
 	wf = replaceN(t, wf, "          app: my-app\n",
 		fmt.Sprintf("          app: %s\n          api-url: %s\n          auth-url: %s\n", appName, srv.APIURL, srv.AuthURL), 2)
+	// act uses the local tree for actions/checkout only without another ref (it would
+	// clone actions/checkout from GitHub otherwise): the tree stands for the head commit.
+	wf = replaceN(t, wf, "          ref: ${{ github.event.pull_request.head.sha }}\n", "", 1)
 	wf = replaceN(t, wf, "\npermissions:\n", "\ndefaults:\n  run:\n    shell: sh\n\npermissions:\n", 1)
 	writeFile(t, ws, ".github/workflows/review-app-forks.yml", wf)
 
@@ -83,7 +86,7 @@ func TestForkLabelAct(t *testing.T) {
 		return string(out)
 	}
 
-	// A new commit while labelled: the workflow's own condition skips it (and the tool
+	// A new commit while labelled: the workflow's event types leave it out (and the tool
 	// would refuse it).
 	out := act(t, "github-pull_request_target-fork-synchronize-labeled.json")
 	if _, ok := srv.App(child); ok {
