@@ -4,16 +4,17 @@ package main
 
 import (
 	"context"
-	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/run"
 )
 
-// version is stamped at build time: -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version is stamped by release builds (.github/workflows/release.yml, Dockerfile):
+// -ldflags "-X main.version=1.2.3". Unstamped, the build info tells the version.
+var version string
 
 func main() {
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -24,12 +25,8 @@ func main() {
 		cancel(&run.SignalError{Signal: sig.(syscall.Signal)})
 		signal.Stop(sigs) // a second signal kills at once
 	}()
-	err := runMain(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	info, ok := debug.ReadBuildInfo()
+	err := run.Run(ctx, run.Version(version, info, ok), os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
 	cancel(nil)
 	os.Exit(run.ExitCode(err))
-}
-
-// runMain is the whole program, its environment passed in; it has reported its own error.
-func runMain(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return run.Run(ctx, version, args, getenv, stdout, stderr)
 }

@@ -5,6 +5,7 @@
 package ci
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -38,6 +39,8 @@ const (
 	GitHubCommands
 	// GitLabSections is GitLab's collapsible sections (section_start/section_end).
 	GitLabSections
+	// AzureLogging is Azure Pipelines' logging commands (##vso[task.logissue …]).
+	AzureLogging
 )
 
 func (d Dialect) String() string {
@@ -46,6 +49,8 @@ func (d Dialect) String() string {
 		return "github-commands"
 	case GitLabSections:
 		return "gitlab-sections"
+	case AzureLogging:
+		return "azure-logging"
 	}
 	return "plain"
 }
@@ -53,6 +58,10 @@ func (d Dialect) String() string {
 // DotenvFile is the default output file's name, in the workspace, on the CIs whose
 // pipelines read outputs from a file (GitLab's dotenv report, Drone and Woodpecker steps).
 const DotenvFile = "scalingo-deploy.env"
+
+// CodeQualityFile is the default Code Quality report's name, in the workspace, on GitLab
+// (its `artifacts: reports: codequality`).
+const CodeQualityFile = "gl-code-quality-report.json"
 
 // CI is one CI system. Values come from Detect or All; treat them as read-only.
 type CI struct {
@@ -73,9 +82,70 @@ type CI struct {
 	// OutputEnv names a variable that, when set, names one more file to append dotenv
 	// outputs to (Harness's DRONE_OUTPUT); "" for none.
 	OutputEnv string
+	// Request is what the CI calls the request a review app is for: "pull request", or
+	// "merge request" on GitLab.
+	Request string
+	// ForkSource names what tells a fork's request from this repository's, for a message
+	// when a run lacks it ("CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "a pull_request or
+	// pull_request_target event"); "" when the CI never tells (pr.go has each CI's rule
+	// and its source).
+	ForkSource string
+	// DefaultCodeQualityReport is the Code Quality report's name in the workspace when
+	// the user names none ("" for none): where the CI reads one.
+	DefaultCodeQualityReport string
 
 	detect      func(getenv func(string) string) bool
 	pullRequest func(getenv func(string) string) (PR, error)
+	// inputs is how a pipeline of this CI usually gives the tool an input.
+	inputs inputStyle
+}
+
+// inputStyle is how a CI's pipelines usually set the tool's inputs, for messages that
+// tell the user which one to set.
+type inputStyle int
+
+const (
+	// variables: SCALINGO_ALLOW_FORKS=true (every CI but the ones below).
+	variables inputStyle = iota
+	// actionInputs: allow-forks: true under the step's with: (GitHub and its forges).
+	actionInputs
+	// pluginSettings: allow_forks: true under the step's settings: (Drone, Woodpecker).
+	pluginSettings
+)
+
+// Setting is how a pipeline of this CI sets input (kebab-case, as in the inputs table) to
+// value, as a message should spell it: "allow-forks: true" for an action's input,
+// "allow_forks: true" for a plugin's setting, "SCALINGO_ALLOW_FORKS=true" for a variable.
+func (c CI) Setting(input, value string) string {
+	switch c.inputs {
+	case actionInputs:
+		return input + ": " + value
+	case pluginSettings:
+		return strings.ReplaceAll(input, "-", "_") + ": " + value
+	case variables:
+	}
+	return "SCALINGO_" + strings.ToUpper(strings.ReplaceAll(input, "-", "_")) + "=" + value
+}
+
+// ForkUnknown is the warning for a run whose request the CI did not tell apart from a
+// fork's: Bitbucket, Drone and Woodpecker never do; the others did not this time (a
+// variable missing, an event that is no pull request's).
+func (c CI) ForkUnknown() string {
+	req := c.RequestWord()
+	if c.ForkSource == "" {
+		return fmt.Sprintf("%s does not tell whether this run's code comes from a fork: this run cannot refuse one; keep fork %ss from reaching this step (docs/review-apps.md), or set %s to deploy them knowingly",
+			c.Name, req, c.Setting("allow-forks", "true"))
+	}
+	return fmt.Sprintf("%s did not tell whether this run's code comes from a fork (this run lacks %s): this run cannot refuse one; keep fork %ss from reaching this step (docs/review-apps.md), or set %s to deploy them knowingly",
+		c.Name, c.ForkSource, req, c.Setting("allow-forks", "true"))
+}
+
+// RequestWord is Request, or "pull request" for a CI value made by hand.
+func (c CI) RequestWord() string {
+	if c.Request == "" {
+		return "pull request"
+	}
+	return c.Request
 }
 
 // table is in detection order. Woodpecker sets DRONE_* variables and Drone sets some CI_*
@@ -89,7 +159,9 @@ var table = []CI{
 		detect:    is("GITLAB_CI", "true"),
 		Workspace: []string{"CI_PROJECT_DIR"}, Commit: []string{"CI_COMMIT_SHA"},
 		Dialect: GitLabSections, DefaultOutputFile: DotenvFile,
-		pullRequest: gitlabPR,
+		Request: "merge request", ForkSource: "CI_MERGE_REQUEST_SOURCE_PROJECT_ID",
+		DefaultCodeQualityReport: CodeQualityFile,
+		pullRequest:              gitlabPR,
 	},
 	{
 		Platform: Woodpecker, Name: "Woodpecker",
@@ -99,6 +171,7 @@ var table = []CI{
 		Workspace: []string{"CI_WORKSPACE"}, Commit: []string{"CI_COMMIT_SHA"},
 		DefaultOutputFile: DotenvFile,
 		pullRequest:       number("CI_COMMIT_PULL_REQUEST", ""),
+		inputs:            pluginSettings,
 	},
 	{
 		Platform: Drone, Name: "Drone",
@@ -107,6 +180,7 @@ var table = []CI{
 		Workspace: []string{"DRONE_WORKSPACE", "CI_WORKSPACE"}, Commit: []string{"DRONE_COMMIT_SHA", "CI_COMMIT_SHA"},
 		DefaultOutputFile: DotenvFile, OutputEnv: "DRONE_OUTPUT",
 		pullRequest: number("DRONE_PULL_REQUEST", ""),
+		inputs:      pluginSettings,
 	},
 	{
 		Platform: Bitbucket, Name: "Bitbucket Pipelines",
@@ -118,13 +192,15 @@ var table = []CI{
 		Platform: CircleCI, Name: "CircleCI",
 		detect:    is("CIRCLECI", "true"),
 		Workspace: []string{"CIRCLE_WORKING_DIRECTORY"}, Commit: []string{"CIRCLE_SHA1"},
+		ForkSource:  "CIRCLE_PULL_REQUEST",
 		pullRequest: circlePR,
 	},
 	{
 		Platform: Jenkins, Name: "Jenkins",
 		detect:    set("JENKINS_URL"),
 		Workspace: []string{"WORKSPACE"}, Commit: []string{"GIT_COMMIT"},
-		pullRequest: number("CHANGE_ID", ""),
+		ForkSource:  "CHANGE_ID (a multibranch pipeline's change request)",
+		pullRequest: jenkinsPR,
 	},
 	{
 		Platform: Azure, Name: "Azure Pipelines",
@@ -133,25 +209,30 @@ var table = []CI{
 			return strings.EqualFold(getenv("TF_BUILD"), "true")
 		},
 		Workspace: []string{"BUILD_SOURCESDIRECTORY"}, Commit: []string{"BUILD_SOURCEVERSION"},
+		ForkSource:  "SYSTEM_PULLREQUEST_ISFORK",
+		Dialect:     AzureLogging,
 		pullRequest: azurePR,
 	},
 	{
 		Platform: Buildkite, Name: "Buildkite",
 		detect:    is("BUILDKITE", "true"),
 		Workspace: []string{"BUILDKITE_BUILD_CHECKOUT_PATH"}, Commit: []string{"BUILDKITE_COMMIT"},
-		pullRequest: number("BUILDKITE_PULL_REQUEST", "false"),
+		ForkSource:  "BUILDKITE_PULL_REQUEST_REPO or BUILDKITE_REPO",
+		pullRequest: slugPR("BUILDKITE_PULL_REQUEST", "false", "BUILDKITE_PULL_REQUEST_REPO", "BUILDKITE_REPO"),
 	},
 	{
 		Platform: Travis, Name: "Travis CI",
 		detect:    is("TRAVIS", "true"),
 		Workspace: []string{"TRAVIS_BUILD_DIR"}, Commit: []string{"TRAVIS_COMMIT"},
-		pullRequest: number("TRAVIS_PULL_REQUEST", "false"),
+		ForkSource:  "TRAVIS_PULL_REQUEST_SLUG or TRAVIS_REPO_SLUG",
+		pullRequest: slugPR("TRAVIS_PULL_REQUEST", "false", "TRAVIS_PULL_REQUEST_SLUG", "TRAVIS_REPO_SLUG"),
 	},
 	{
 		Platform: Semaphore, Name: "Semaphore",
 		detect:    is("SEMAPHORE", "true"),
 		Workspace: []string{"SEMAPHORE_GIT_DIR"}, Commit: []string{"SEMAPHORE_GIT_SHA"},
-		pullRequest: number("SEMAPHORE_GIT_PR_NUMBER", ""),
+		ForkSource:  "SEMAPHORE_GIT_PR_SLUG or SEMAPHORE_GIT_REPO_SLUG",
+		pullRequest: slugPR("SEMAPHORE_GIT_PR_NUMBER", "", "SEMAPHORE_GIT_PR_SLUG", "SEMAPHORE_GIT_REPO_SLUG"),
 	},
 	{
 		Platform: Local, Name: "a local shell",
@@ -174,7 +255,9 @@ func github(name, marker string) CI {
 		},
 		Workspace: []string{"GITHUB_WORKSPACE"}, Commit: []string{"GITHUB_SHA"},
 		Dialect:     GitHubCommands,
+		ForkSource:  "a pull_request or pull_request_target event",
 		pullRequest: githubPR,
+		inputs:      actionInputs,
 	}
 }
 
@@ -196,6 +279,17 @@ func Detect(getenv func(string) string) CI {
 	return table[len(table)-1].clone() // not reached: Local matches every environment
 }
 
+// ByPlatform returns the first CI, in detection order, whose Platform is p (GitHub
+// Actions for "github"); Local for a name no CI has.
+func ByPlatform(p string) CI {
+	for _, c := range table {
+		if c.Platform == p {
+			return c.clone()
+		}
+	}
+	return table[len(table)-1].clone()
+}
+
 // All returns every CI in detection order, Local last.
 func All() []CI {
 	out := make([]CI, len(table))
@@ -205,8 +299,12 @@ func All() []CI {
 	return out
 }
 
-// clone keeps callers from editing the table through shared slices.
+// clone keeps callers from editing the table through shared slices, and fills in the
+// usual word for a request.
 func (c CI) clone() CI {
+	if c.Request == "" {
+		c.Request = "pull request"
+	}
 	c.Workspace = slices.Clone(c.Workspace)
 	c.Commit = slices.Clone(c.Commit)
 	return c

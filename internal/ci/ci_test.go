@@ -2,6 +2,7 @@ package ci
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -40,7 +41,7 @@ func TestDetect(t *testing.T) {
 		{"bitbucket", []string{"BITBUCKET_BUILD_NUMBER", "17", "CI", "true"}, Bitbucket, "Bitbucket Pipelines", Plain, "", ""},
 		{"circleci", []string{"CIRCLECI", "true", "CI", "true"}, CircleCI, "CircleCI", Plain, "", ""},
 		{"jenkins", []string{"JENKINS_URL", "https://jenkins.example.com/"}, Jenkins, "Jenkins", Plain, "", ""},
-		{"azure writes True", []string{"TF_BUILD", "True"}, Azure, "Azure Pipelines", Plain, "", ""},
+		{"azure writes True", []string{"TF_BUILD", "True"}, Azure, "Azure Pipelines", AzureLogging, "", ""},
 		{"buildkite", []string{"BUILDKITE", "true", "CI", "true"}, Buildkite, "Buildkite", Plain, "", ""},
 		{"travis", []string{"TRAVIS", "true", "CI", "true"}, Travis, "Travis CI", Plain, "", ""},
 		{"semaphore", []string{"SEMAPHORE", "true", "CI", "true"}, Semaphore, "Semaphore", Plain, "", ""},
@@ -136,5 +137,53 @@ func TestAll(t *testing.T) {
 	all[0].Workspace[0] = "CHANGED"
 	if All()[0].Workspace[0] == "CHANGED" {
 		t.Error("All shares its slices with the table")
+	}
+}
+
+// TestMessagesPerCI: each CI's words for a request and for setting an input, as its
+// pipelines spell them, and a cannot-tell warning that names what was missing only on a
+// CI that does tell forks apart.
+func TestMessagesPerCI(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		platform, request, setting string
+		tells                      bool
+	}{
+		{GitHub, "pull request", "allow-forks: true", true},
+		{GitLab, "merge request", "SCALINGO_ALLOW_FORKS=true", true},
+		{Woodpecker, "pull request", "allow_forks: true", false},
+		{Drone, "pull request", "allow_forks: true", false},
+		{Bitbucket, "pull request", "SCALINGO_ALLOW_FORKS=true", false},
+		{CircleCI, "pull request", "SCALINGO_ALLOW_FORKS=true", true},
+		{Jenkins, "pull request", "SCALINGO_ALLOW_FORKS=true", true},
+		{Azure, "pull request", "SCALINGO_ALLOW_FORKS=true", true},
+		{Buildkite, "pull request", "SCALINGO_ALLOW_FORKS=true", true},
+		{Travis, "pull request", "SCALINGO_ALLOW_FORKS=true", true},
+		{Semaphore, "pull request", "SCALINGO_ALLOW_FORKS=true", true},
+		{Local, "pull request", "SCALINGO_ALLOW_FORKS=true", false},
+	}
+	seen := map[string]bool{}
+	for _, c := range All() {
+		seen[c.Platform] = true
+		for _, tt := range tests {
+			if tt.platform != c.Platform {
+				continue
+			}
+			if c.Request != tt.request || c.Setting("allow-forks", "true") != tt.setting {
+				t.Errorf("%s: %q, %q; want %q, %q", c.Name, c.Request, c.Setting("allow-forks", "true"), tt.request, tt.setting)
+			}
+			w := c.ForkUnknown()
+			if tells := strings.Contains(w, "did not tell"); tells != tt.tells || strings.Contains(w, "does not tell") == tt.tells {
+				t.Errorf("%s: %q, want a CI that tells forks apart: %v", c.Name, w, tt.tells)
+			}
+			if !strings.Contains(w, "fork "+tt.request+"s") || !strings.Contains(w, tt.setting) || !strings.HasPrefix(w, c.Name) {
+				t.Errorf("%s: %q lacks the CI's words", c.Name, w)
+			}
+		}
+	}
+	for _, tt := range tests {
+		if !seen[tt.platform] {
+			t.Errorf("no CI %s", tt.platform)
+		}
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // PR is the pull or merge request a run belongs to.
@@ -17,8 +19,9 @@ type PR struct {
 	// Fork is true when the request comes from another repository than the one the
 	// pipeline belongs to (its code would run with this repository's secrets).
 	Fork bool
-	// ForkKnown is true when the CI tells forks apart (GitHub and its forges, GitLab).
-	// Elsewhere Fork is false and means nothing.
+	// ForkKnown is true when the CI told, for this run, whether the request comes from a
+	// fork (see "How each CI tells a fork's request" below). Otherwise Fork is false and
+	// means nothing.
 	ForkKnown bool
 	// Closed is true for a GitHub pull_request(_target) event whose action is "closed".
 	Closed bool
@@ -77,31 +80,42 @@ type repo struct {
 }
 
 func readEvent(path string) (PR, error) {
-	// A FIFO or a device would block or never end: only a regular file is read.
-	fi, err := os.Stat(path)
+	data, err := readEventFile(path)
 	if err != nil {
 		return PR{}, err
 	}
-	if !fi.Mode().IsRegular() {
-		return PR{}, errors.New("not a regular file")
-	}
-	if fi.Size() > MaxEventSize {
-		return PR{}, fmt.Errorf("larger than %d bytes", MaxEventSize)
-	}
-	f, err := os.Open(path)
+	return parseEvent(data)
+}
+
+// readEventFile reads an event payload: a regular file, at most MaxEventSize bytes.
+func readEventFile(path string) ([]byte, error) {
+	// A FIFO or a device would block or never end: only a regular file is read. The open
+	// never blocks (O_NONBLOCK), and the check is on what was opened (fstat), so a path
+	// swapped for a FIFO after a look at it changes nothing.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return PR{}, err
+		return nil, err
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if fi.Size() > MaxEventSize {
+		return nil, fmt.Errorf("larger than %d bytes", MaxEventSize)
+	}
 	// The file may grow after Stat: the limit holds on what is actually read.
 	data, err := io.ReadAll(io.LimitReader(f, MaxEventSize+1))
 	if err != nil {
-		return PR{}, err
+		return nil, err
 	}
 	if len(data) > MaxEventSize {
-		return PR{}, fmt.Errorf("larger than %d bytes", MaxEventSize)
+		return nil, fmt.Errorf("larger than %d bytes", MaxEventSize)
 	}
-	return parseEvent(data)
+	return data, nil
 }
 
 func parseEvent(data []byte) (PR, error) {
@@ -204,7 +218,35 @@ func numberFrom(name, v, none string) (PR, error) {
 	return PR{Number: n}, nil
 }
 
-// gitlabPR tells a fork by the source project differing from the pipeline's project.
+// How each CI tells a fork's request, with the documentation it rests on. A CI that sets
+// the variables tells every request (ForkKnown); when a run lacks them, it counts as not
+// told, and the run warns. A value that cannot be read as a repository cannot be shown to
+// be this one: it counts as a fork, as GitHub's deleted head repository does.
+//
+//   - GitHub, Forgejo, Gitea: the event's pull_request.head.repo.full_name against
+//     pull_request.base.repo.full_name (githubPR).
+//   - GitLab: CI_MERGE_REQUEST_SOURCE_PROJECT_ID against CI_MERGE_REQUEST_PROJECT_ID, or
+//     CI_PROJECT_ID when that is absent (the pipeline's own project).
+//     https://docs.gitlab.com/ci/variables/predefined_variables/
+//   - Azure Pipelines: SYSTEM_PULLREQUEST_ISFORK, "True" when the pull request comes from a
+//     fork, else "False".
+//     https://learn.microsoft.com/azure/devops/pipelines/build/variables#system-variables
+//   - Jenkins (multibranch): CHANGE_FORK, set to the fork's name when the change request
+//     comes from a fork, else unset; CHANGE_ID marks a change request.
+//     https://www.jenkins.io/doc/book/pipeline/jenkinsfile/#using-environment-variables
+//   - CircleCI: CIRCLE_PR_USERNAME, CIRCLE_PR_REPONAME (and CIRCLE_PR_NUMBER), "only
+//     available on forked PRs". https://circleci.com/docs/reference/variables/
+//   - Travis CI: TRAVIS_PULL_REQUEST_SLUG (the repository the pull request comes from)
+//     against TRAVIS_REPO_SLUG. https://docs.travis-ci.com/user/environment-variables/
+//   - Buildkite: BUILDKITE_PULL_REQUEST_REPO (the pull request's repository URL) against
+//     BUILDKITE_REPO (the pipeline's). https://buildkite.com/docs/pipelines/environment-variables
+//   - Semaphore: SEMAPHORE_GIT_PR_SLUG (the repository the pull request comes from) against
+//     SEMAPHORE_GIT_REPO_SLUG. https://docs.semaphoreci.com/reference/env-vars
+//   - Bitbucket Pipelines, Drone, Woodpecker: no variable says; the pipeline's rules must
+//     keep forks out.
+
+// gitlabPR tells a fork by the source project differing from the target project, or from
+// the pipeline's own project when the target's id is not given.
 func gitlabPR(getenv func(string) string) (PR, error) {
 	pr, err := number("CI_MERGE_REQUEST_IID", "")(getenv)
 	if err != nil || pr.Number == 0 {
@@ -212,31 +254,150 @@ func gitlabPR(getenv func(string) string) (PR, error) {
 	}
 	src := strings.TrimSpace(getenv("CI_MERGE_REQUEST_SOURCE_PROJECT_ID"))
 	dst := strings.TrimSpace(getenv("CI_MERGE_REQUEST_PROJECT_ID"))
+	if dst == "" {
+		dst = strings.TrimSpace(getenv("CI_PROJECT_ID"))
+	}
 	if src != "" && dst != "" {
 		pr.Fork, pr.ForkKnown = src != dst, true
 	}
 	return pr, nil
 }
 
-// circlePR takes the number from the request's URL (…/pull/123).
+// circlePR takes the number from the request's URL (…/pull/123), else from
+// CIRCLE_PR_NUMBER; CircleCI sets CIRCLE_PR_USERNAME and CIRCLE_PR_REPONAME (and
+// CIRCLE_PR_NUMBER) only when the pull request comes from a fork.
 func circlePR(getenv func(string) string) (PR, error) {
 	const name = "CIRCLE_PULL_REQUEST"
 	v := strings.TrimSpace(getenv(name))
-	if v == "" {
-		return PR{}, nil
+	var pr PR
+	var err error
+	switch {
+	case v != "":
+		last := v[strings.LastIndexByte(v, '/')+1:]
+		if last == "" {
+			return PR{}, fmt.Errorf("read the pull request number: %s does not end with a number", name)
+		}
+		pr, err = numberFrom(name, last, "")
+	default:
+		pr, err = number("CIRCLE_PR_NUMBER", "")(getenv)
 	}
-	last := v[strings.LastIndexByte(v, '/')+1:]
-	if last == "" {
-		return PR{}, fmt.Errorf("read the pull request number: %s does not end with a number", name)
+	if err != nil || pr.Number == 0 {
+		return pr, err
 	}
-	return numberFrom(name, last, "")
+	pr.ForkKnown = true
+	for _, n := range []string{"CIRCLE_PR_USERNAME", "CIRCLE_PR_REPONAME", "CIRCLE_PR_NUMBER"} {
+		if strings.TrimSpace(getenv(n)) != "" {
+			pr.Fork = true
+		}
+	}
+	return pr, nil
 }
 
-// azurePR prefers the number (GitHub, Bitbucket) to the id (Azure Repos).
-func azurePR(getenv func(string) string) (PR, error) {
-	const num, id = "SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "SYSTEM_PULLREQUEST_PULLREQUESTID"
-	if strings.TrimSpace(getenv(num)) != "" {
-		return number(num, "")(getenv)
+// jenkinsPR reads a multibranch pipeline's change request: CHANGE_FORK is set, to the
+// fork's name, only when the change comes from a fork.
+func jenkinsPR(getenv func(string) string) (PR, error) {
+	pr, err := number("CHANGE_ID", "")(getenv)
+	if err != nil || pr.Number == 0 {
+		return pr, err
 	}
-	return number(id, "")(getenv)
+	pr.Fork, pr.ForkKnown = strings.TrimSpace(getenv("CHANGE_FORK")) != "", true
+	return pr, nil
+}
+
+// azurePR prefers the number (GitHub, Bitbucket) to the id (Azure Repos), and reads
+// SYSTEM_PULLREQUEST_ISFORK ("True" or "False"; Azure's booleans have no fixed case).
+func azurePR(getenv func(string) string) (PR, error) {
+	const num, id, isFork = "SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "SYSTEM_PULLREQUEST_PULLREQUESTID", "SYSTEM_PULLREQUEST_ISFORK"
+	name := id
+	if strings.TrimSpace(getenv(num)) != "" {
+		name = num
+	}
+	pr, err := number(name, "")(getenv)
+	if err != nil || pr.Number == 0 {
+		return pr, err
+	}
+	switch v := strings.TrimSpace(getenv(isFork)); {
+	case v == "":
+	case strings.EqualFold(v, "true"):
+		pr.Fork, pr.ForkKnown = true, true
+	case strings.EqualFold(v, "false"):
+		pr.ForkKnown = true
+	default:
+		return PR{}, fmt.Errorf("read the pull request: %s is neither True nor False", isFork)
+	}
+	return pr, nil
+}
+
+// slugPR reads the number from numberVar (none meaning no request) and tells a fork by
+// the request's repository (prRepo) differing from the pipeline's (repo), each a slug
+// (owner/name) or a clone URL.
+func slugPR(numberVar, none, prRepo, repo string) func(getenv func(string) string) (PR, error) {
+	return func(getenv func(string) string) (PR, error) {
+		pr, err := number(numberVar, none)(getenv)
+		if err != nil || pr.Number == 0 {
+			return pr, err
+		}
+		from, to := strings.TrimSpace(getenv(prRepo)), strings.TrimSpace(getenv(repo))
+		if from != "" && to != "" {
+			pr.Fork, pr.ForkKnown = !SameRepository(from, to), true
+		}
+		return pr, nil
+	}
+}
+
+// SameRepository tells whether two names of a repository name the same one, however
+// each is written: a slug (acme/shop), an scp-like address (git@github.com:acme/shop.git)
+// or a URL (https://github.com/acme/shop, git://github.com/acme/shop.git,
+// ssh://git@github.com:22/acme/shop). The host is compared when both name one, ports and
+// user names aside; the path without a trailing ".git" or slash, case aside (GitHub,
+// GitLab and Bitbucket names are case-insensitive). A name that cannot be read is never
+// the same as anything.
+func SameRepository(a, b string) bool {
+	ha, pa, oka := repository(a)
+	hb, pb, okb := repository(b)
+	if !oka || !okb || pa != pb {
+		return false
+	}
+	return ha == "" || hb == "" || ha == hb
+}
+
+// repository splits a repository's name into its host ("" for a slug) and its path,
+// both lower-cased.
+func repository(s string) (host, path string, ok bool) {
+	s = strings.TrimSpace(s)
+	switch i := strings.Index(s, "://"); {
+	case i > 0:
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" {
+			return "", "", false
+		}
+		host, path = u.Hostname(), u.Path
+	case strings.Contains(s, ":"):
+		// scp-like: [user@]host:path, where the host holds no slash.
+		h, p, _ := strings.Cut(s, ":")
+		if strings.Contains(h, "/") {
+			return "", "", false
+		}
+		host, path = h[strings.LastIndexByte(h, '@')+1:], p
+	default:
+		path = s
+	}
+	path = strings.Trim(path, "/")
+	path = strings.TrimSuffix(strings.TrimSuffix(path, "/"), ".git")
+	path = strings.ToLower(strings.Trim(path, "/"))
+	host = strings.ToLower(strings.TrimPrefix(strings.ToLower(host), "www."))
+	// owner/name at least, and nothing that walks the path.
+	parts := strings.Split(path, "/")
+	if len(parts) < 2 {
+		return "", "", false
+	}
+	for _, p := range parts {
+		if p == "" || p == "." || p == ".." {
+			return "", "", false
+		}
+	}
+	if strings.ContainsAny(host, "/@ ") || (host == "" && strings.Contains(s, "://")) {
+		return "", "", false
+	}
+	return host, path, true
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -25,11 +26,11 @@ func TestPullRequestFromVariables(t *testing.T) {
 		{"drone", []string{"DRONE", "true", "DRONE_PULL_REQUEST", "6"}, PR{Number: 6}, ""},
 		{"drone negative", []string{"DRONE", "true", "DRONE_PULL_REQUEST", "-6"}, PR{}, "DRONE_PULL_REQUEST is not a positive integer"},
 		{"bitbucket", []string{"BITBUCKET_BUILD_NUMBER", "1", "BITBUCKET_PR_ID", "301"}, PR{Number: 301}, ""},
-		{"circleci url", []string{"CIRCLECI", "true", "CIRCLE_PULL_REQUEST", "https://github.com/acme/web/pull/88"}, PR{Number: 88}, ""},
+		{"circleci url", []string{"CIRCLECI", "true", "CIRCLE_PULL_REQUEST", "https://github.com/acme/web/pull/88"}, PR{Number: 88, ForkKnown: true}, ""},
 		{"circleci none", []string{"CIRCLECI", "true"}, PR{}, ""},
 		{"circleci url without number", []string{"CIRCLECI", "true", "CIRCLE_PULL_REQUEST", "https://github.com/acme/web/pull/"}, PR{}, "CIRCLE_PULL_REQUEST does not end with a number"},
 		{"circleci url with junk", []string{"CIRCLECI", "true", "CIRCLE_PULL_REQUEST", "https://github.com/acme/web/pull/8x"}, PR{}, "CIRCLE_PULL_REQUEST is not a positive integer"},
-		{"jenkins", []string{"JENKINS_URL", "x", "CHANGE_ID", "14"}, PR{Number: 14}, ""},
+		{"jenkins", []string{"JENKINS_URL", "x", "CHANGE_ID", "14"}, PR{Number: 14, ForkKnown: true}, ""},
 		{"azure number first", []string{"TF_BUILD", "True", "SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "9", "SYSTEM_PULLREQUEST_PULLREQUESTID", "123456"}, PR{Number: 9}, ""},
 		{"azure id", []string{"TF_BUILD", "True", "SYSTEM_PULLREQUEST_PULLREQUESTID", "123456"}, PR{Number: 123456}, ""},
 		{"buildkite", []string{"BUILDKITE", "true", "BUILDKITE_PULL_REQUEST", "77"}, PR{Number: 77}, ""},
@@ -54,6 +55,114 @@ func TestPullRequestFromVariables(t *testing.T) {
 			got, err := Detect(getenv).PullRequest(getenv)
 			checkPR(t, got, err, tt.want, tt.wantErr)
 		})
+	}
+}
+
+// TestForks: every CI that says where a request comes from has its fork detected, and a
+// request from the same repository, however the CI writes its name, is not a fork.
+func TestForks(t *testing.T) {
+	t.Parallel()
+	fork, same := PR{Number: 7, Fork: true, ForkKnown: true}, PR{Number: 7, ForkKnown: true}
+	unknown := PR{Number: 7}
+	tests := []struct {
+		name string
+		env  []string
+		want PR
+	}{
+		{"gitlab fork, target project id", []string{"GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "7", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "99", "CI_MERGE_REQUEST_PROJECT_ID", "7", "CI_PROJECT_ID", "99"}, fork},
+		{"gitlab fork, only the source project id and the pipeline's", []string{"GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "7", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "99", "CI_PROJECT_ID", "7"}, fork},
+		{"gitlab same project, only the source project id and the pipeline's", []string{"GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "7", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "7", "CI_PROJECT_ID", "7"}, same},
+		{"gitlab without the source project id", []string{"GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "7", "CI_PROJECT_ID", "7"}, unknown},
+
+		{"azure fork", []string{"TF_BUILD", "True", "SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "7", "SYSTEM_PULLREQUEST_ISFORK", "True"}, fork},
+		{"azure fork, lower case", []string{"TF_BUILD", "True", "SYSTEM_PULLREQUEST_PULLREQUESTID", "7", "SYSTEM_PULLREQUEST_ISFORK", "true"}, fork},
+		{"azure same repository", []string{"TF_BUILD", "True", "SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "7", "SYSTEM_PULLREQUEST_ISFORK", "False"}, same},
+		{"azure without the variable", []string{"TF_BUILD", "True", "SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "7"}, unknown},
+
+		{"jenkins fork", []string{"JENKINS_URL", "x", "CHANGE_ID", "7", "CHANGE_FORK", "contributor"}, fork},
+		{"jenkins same repository", []string{"JENKINS_URL", "x", "CHANGE_ID", "7"}, same},
+
+		{"circleci fork: user and repository", []string{"CIRCLECI", "true", "CIRCLE_PULL_REQUEST", "https://github.com/acme/shop/pull/7", "CIRCLE_PR_USERNAME", "mallory", "CIRCLE_PR_REPONAME", "shop", "CIRCLE_PR_NUMBER", "7"}, fork},
+		{"circleci fork: the repository alone", []string{"CIRCLECI", "true", "CIRCLE_PULL_REQUEST", "https://github.com/acme/shop/pull/7", "CIRCLE_PR_REPONAME", "shop"}, fork},
+		{"circleci fork: the number alone", []string{"CIRCLECI", "true", "CIRCLE_PR_NUMBER", "7"}, fork},
+		{"circleci same repository", []string{"CIRCLECI", "true", "CIRCLE_PULL_REQUEST", "https://github.com/acme/shop/pull/7", "CIRCLE_PROJECT_USERNAME", "acme", "CIRCLE_PROJECT_REPONAME", "shop"}, same},
+
+		{"travis fork", []string{"TRAVIS", "true", "TRAVIS_PULL_REQUEST", "7", "TRAVIS_PULL_REQUEST_SLUG", "mallory/shop", "TRAVIS_REPO_SLUG", "acme/shop"}, fork},
+		{"travis same repository", []string{"TRAVIS", "true", "TRAVIS_PULL_REQUEST", "7", "TRAVIS_PULL_REQUEST_SLUG", "acme/shop", "TRAVIS_REPO_SLUG", "acme/shop"}, same},
+		{"travis same repository, other case", []string{"TRAVIS", "true", "TRAVIS_PULL_REQUEST", "7", "TRAVIS_PULL_REQUEST_SLUG", "Acme/Shop", "TRAVIS_REPO_SLUG", "acme/shop"}, same},
+		{"travis without the request's slug", []string{"TRAVIS", "true", "TRAVIS_PULL_REQUEST", "7", "TRAVIS_REPO_SLUG", "acme/shop"}, unknown},
+		{"travis a slug prefixing the other", []string{"TRAVIS", "true", "TRAVIS_PULL_REQUEST", "7", "TRAVIS_PULL_REQUEST_SLUG", "acme/shop-fork", "TRAVIS_REPO_SLUG", "acme/shop"}, fork},
+
+		{"buildkite fork", []string{"BUILDKITE", "true", "BUILDKITE_PULL_REQUEST", "7", "BUILDKITE_PULL_REQUEST_REPO", "https://github.com/mallory/shop.git", "BUILDKITE_REPO", "git@github.com:acme/shop.git"}, fork},
+		{"buildkite same repository: git:// against scp", []string{"BUILDKITE", "true", "BUILDKITE_PULL_REQUEST", "7", "BUILDKITE_PULL_REQUEST_REPO", "git://github.com/acme/shop.git", "BUILDKITE_REPO", "git@github.com:acme/shop.git"}, same},
+		{"buildkite same repository: https without .git", []string{"BUILDKITE", "true", "BUILDKITE_PULL_REQUEST", "7", "BUILDKITE_PULL_REQUEST_REPO", "https://github.com/acme/shop", "BUILDKITE_REPO", "git@github.com:acme/shop.git"}, same},
+		{"buildkite same path on another host", []string{"BUILDKITE", "true", "BUILDKITE_PULL_REQUEST", "7", "BUILDKITE_PULL_REQUEST_REPO", "https://evil.example/acme/shop.git", "BUILDKITE_REPO", "git@github.com:acme/shop.git"}, fork},
+		{"buildkite a request repository that cannot be read", []string{"BUILDKITE", "true", "BUILDKITE_PULL_REQUEST", "7", "BUILDKITE_PULL_REQUEST_REPO", "???", "BUILDKITE_REPO", "git@github.com:acme/shop.git"}, fork},
+		{"buildkite without the request's repository", []string{"BUILDKITE", "true", "BUILDKITE_PULL_REQUEST", "7", "BUILDKITE_REPO", "git@github.com:acme/shop.git"}, unknown},
+
+		{"semaphore fork", []string{"SEMAPHORE", "true", "SEMAPHORE_GIT_PR_NUMBER", "7", "SEMAPHORE_GIT_PR_SLUG", "mallory/shop", "SEMAPHORE_GIT_REPO_SLUG", "acme/shop"}, fork},
+		{"semaphore same repository", []string{"SEMAPHORE", "true", "SEMAPHORE_GIT_PR_NUMBER", "7", "SEMAPHORE_GIT_PR_SLUG", "acme/shop", "SEMAPHORE_GIT_REPO_SLUG", "acme/shop"}, same},
+
+		// No variable says: the run cannot tell, whatever else is set.
+		{"drone cannot tell", []string{"DRONE", "true", "DRONE_PULL_REQUEST", "7", "CHANGE_FORK", "x"}, unknown},
+		{"woodpecker cannot tell", []string{"CI", "woodpecker", "CI_COMMIT_PULL_REQUEST", "7"}, unknown},
+		{"bitbucket cannot tell", []string{"BITBUCKET_BUILD_NUMBER", "1", "BITBUCKET_PR_ID", "7"}, unknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			getenv := env(tt.env...)
+			got, err := Detect(getenv).PullRequest(getenv)
+			checkPR(t, got, err, tt.want, "")
+		})
+	}
+	t.Run("azure: a value that is no boolean", func(t *testing.T) {
+		t.Parallel()
+		getenv := env("TF_BUILD", "True", "SYSTEM_PULLREQUEST_PULLREQUESTNUMBER", "7", "SYSTEM_PULLREQUEST_ISFORK", "maybe")
+		got, err := Detect(getenv).PullRequest(getenv)
+		checkPR(t, got, err, PR{}, "SYSTEM_PULLREQUEST_ISFORK is neither True nor False")
+	})
+}
+
+func TestSameRepository(t *testing.T) {
+	t.Parallel()
+	shop := []string{
+		"acme/shop", "Acme/Shop", "acme/shop.git", "/acme/shop/",
+		"git@github.com:acme/shop.git", "git@github.com:acme/shop", "github.com:acme/shop",
+		"git://github.com/acme/shop.git", "https://github.com/acme/shop", "https://github.com/acme/shop.git/",
+		"https://GitHub.com/acme/shop", "https://www.github.com/acme/shop", "http://github.com/acme/shop",
+		"ssh://git@github.com/acme/shop.git", "ssh://git@github.com:22/acme/shop.git", "https://x-access-token@github.com/acme/shop",
+	}
+	for _, a := range shop {
+		for _, b := range shop {
+			if !SameRepository(a, b) {
+				t.Errorf("SameRepository(%q, %q) = false", a, b)
+			}
+		}
+	}
+	// Another repository.
+	for _, other := range []string{"mallory/shop", "acme/shop-fork", "acme/shop/extra", "acme/sho", "https://github.com/acme/shop2"} {
+		for _, a := range []string{"acme/shop", "git@github.com:acme/shop.git", "https://github.com/acme/shop"} {
+			if SameRepository(a, other) || SameRepository(other, a) {
+				t.Errorf("SameRepository(%q, %q) = true", a, other)
+			}
+		}
+	}
+	// The same path on another host, when both name a host (a slug names none: a CI gives
+	// slugs on both sides).
+	for _, other := range []string{"git@gitlab.com:acme/shop.git", "https://evil.example/acme/shop", "ssh://git@github.com.evil.example/acme/shop"} {
+		for _, a := range []string{"git@github.com:acme/shop.git", "https://github.com/acme/shop"} {
+			if SameRepository(a, other) || SameRepository(other, a) {
+				t.Errorf("SameRepository(%q, %q) = true", a, other)
+			}
+		}
+	}
+	// Names that cannot be read as a repository are the same as nothing, not even themselves.
+	for _, bad := range []string{"", "acme", "???", "acme//shop", "acme/./shop", "https://github.com/../acme/shop",
+		"://acme/shop", "https:///acme/shop", "a/b:c/d", " "} {
+		if SameRepository(bad, bad) || SameRepository(bad, "acme/shop") {
+			t.Errorf("%q reads as a repository", bad)
+		}
 	}
 }
 
@@ -212,11 +321,17 @@ func TestGitHubEventFiles(t *testing.T) {
 	if err := os.WriteFile(edge, []byte(body+strings.Repeat(" ", MaxEventSize-len(body))), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A FIFO with no writer: a blocking open would wait for one forever.
+	fifo := filepath.Join(dir, "fifo.json")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, path string
 		want       PR
 		wantErr    string
 	}{
+		{"a FIFO", fifo, PR{}, "not a regular file"},
 		{"over the size limit", huge, PR{}, "larger than 26214400 bytes"},
 		{"at the size limit", edge, PR{Number: 3, ForkKnown: true}, ""},
 		{"a directory", dir, PR{}, "not a regular file"},
@@ -254,6 +369,23 @@ func FuzzParseEvent(f *testing.F) {
 		}
 		if pr.Number < 1 || pr.Number > maxNumber || !pr.ForkKnown {
 			t.Errorf("accepted %+v", pr)
+		}
+	})
+}
+
+// FuzzSameRepository: the comparison is symmetric, never panics, and a name is the same
+// as itself whenever it reads as a repository at all.
+func FuzzSameRepository(f *testing.F) {
+	for _, s := range []string{"acme/shop", "git@github.com:acme/shop.git", "git://github.com/acme/shop.git",
+		"https://github.com/acme/shop", "ssh://git@github.com:22/acme/shop", "???", "a/b:c/d", "://x/y"} {
+		f.Add(s, "acme/shop")
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if SameRepository(a, b) != SameRepository(b, a) {
+			t.Fatalf("SameRepository(%q, %q) is not symmetric", a, b)
+		}
+		if _, _, ok := repository(a); ok != SameRepository(a, a) {
+			t.Fatalf("%q: readable %v, same as itself %v", a, ok, SameRepository(a, a))
 		}
 	})
 }

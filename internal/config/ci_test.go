@@ -21,25 +21,25 @@ func TestLoad_EveryCI(t *testing.T) {
 	tests := []struct {
 		name         string
 		env          []string
-		platform     Platform
+		platform     string
 		dialect      ci.Dialect
 		ws           string
 		outputFile   string
 		noStrayCheck bool // the CI's own variables are the stray ones
 	}{
-		{"GitHub Actions", []string{"GITHUB_ACTIONS", "true", "GITHUB_WORKSPACE", "/gh", "GITHUB_SHA", sha}, GitHub, ci.GitHubCommands, "/gh", "", false},
-		{"Forgejo Actions", []string{"GITHUB_ACTIONS", "true", "FORGEJO_ACTIONS", "true", "GITHUB_WORKSPACE", "/fj", "GITHUB_SHA", sha}, GitHub, ci.GitHubCommands, "/fj", "", false},
-		{"Gitea Actions", []string{"GITHUB_ACTIONS", "true", "GITEA_ACTIONS", "true", "GITHUB_WORKSPACE", "/gt", "GITHUB_SHA", sha}, GitHub, ci.GitHubCommands, "/gt", "", false},
-		{"GitLab CI", []string{"GITLAB_CI", "true", "CI_PROJECT_DIR", "/gl", "CI_COMMIT_SHA", sha}, GitLab, ci.GitLabSections, "/gl", "/gl/scalingo-deploy.env", true},
-		{"Woodpecker", []string{"CI", "woodpecker", "CI_WORKSPACE", "/wp", "CI_COMMIT_SHA", sha}, Woodpecker, ci.Plain, "/wp", "/wp/scalingo-deploy.env", true},
-		{"Drone", []string{"DRONE", "true", "DRONE_WORKSPACE", "/dr", "DRONE_COMMIT_SHA", sha}, Drone, ci.Plain, "/dr", "/dr/scalingo-deploy.env", false},
-		{"Bitbucket Pipelines", []string{"BITBUCKET_BUILD_NUMBER", "7", "BITBUCKET_CLONE_DIR", "/bb", "BITBUCKET_COMMIT", sha}, Bitbucket, ci.Plain, "/bb", "", false},
-		{"CircleCI", []string{"CIRCLECI", "true", "CIRCLE_WORKING_DIRECTORY", "/cc", "CIRCLE_SHA1", sha}, CircleCI, ci.Plain, "/cc", "", false},
-		{"Jenkins", []string{"JENKINS_URL", "https://jenkins.example/", "WORKSPACE", "/jk", "GIT_COMMIT", sha}, Jenkins, ci.Plain, "/jk", "", false},
-		{"Azure Pipelines", []string{"TF_BUILD", "True", "BUILD_SOURCESDIRECTORY", "/az", "BUILD_SOURCEVERSION", sha}, Azure, ci.Plain, "/az", "", false},
-		{"Buildkite", []string{"BUILDKITE", "true", "BUILDKITE_BUILD_CHECKOUT_PATH", "/bk", "BUILDKITE_COMMIT", sha}, Buildkite, ci.Plain, "/bk", "", false},
-		{"Travis CI", []string{"TRAVIS", "true", "TRAVIS_BUILD_DIR", "/tr", "TRAVIS_COMMIT", sha}, Travis, ci.Plain, "/tr", "", false},
-		{"Semaphore", []string{"SEMAPHORE", "true", "SEMAPHORE_GIT_DIR", "/sm", "SEMAPHORE_GIT_SHA", sha}, Semaphore, ci.Plain, "/sm", "", false},
+		{"GitHub Actions", []string{"GITHUB_ACTIONS", "true", "GITHUB_WORKSPACE", "/gh", "GITHUB_SHA", sha}, ci.GitHub, ci.GitHubCommands, "/gh", "", false},
+		{"Forgejo Actions", []string{"GITHUB_ACTIONS", "true", "FORGEJO_ACTIONS", "true", "GITHUB_WORKSPACE", "/fj", "GITHUB_SHA", sha}, ci.GitHub, ci.GitHubCommands, "/fj", "", false},
+		{"Gitea Actions", []string{"GITHUB_ACTIONS", "true", "GITEA_ACTIONS", "true", "GITHUB_WORKSPACE", "/gt", "GITHUB_SHA", sha}, ci.GitHub, ci.GitHubCommands, "/gt", "", false},
+		{"GitLab CI", []string{"GITLAB_CI", "true", "CI_PROJECT_DIR", "/gl", "CI_COMMIT_SHA", sha}, ci.GitLab, ci.GitLabSections, "/gl", "/gl/scalingo-deploy.env", true},
+		{"Woodpecker", []string{"CI", "woodpecker", "CI_WORKSPACE", "/wp", "CI_COMMIT_SHA", sha}, ci.Woodpecker, ci.Plain, "/wp", "/wp/scalingo-deploy.env", true},
+		{"Drone", []string{"DRONE", "true", "DRONE_WORKSPACE", "/dr", "DRONE_COMMIT_SHA", sha}, ci.Drone, ci.Plain, "/dr", "/dr/scalingo-deploy.env", false},
+		{"Bitbucket Pipelines", []string{"BITBUCKET_BUILD_NUMBER", "7", "BITBUCKET_CLONE_DIR", "/bb", "BITBUCKET_COMMIT", sha}, ci.Bitbucket, ci.Plain, "/bb", "", false},
+		{"CircleCI", []string{"CIRCLECI", "true", "CIRCLE_WORKING_DIRECTORY", "/cc", "CIRCLE_SHA1", sha}, ci.CircleCI, ci.Plain, "/cc", "", false},
+		{"Jenkins", []string{"JENKINS_URL", "https://jenkins.example/", "WORKSPACE", "/jk", "GIT_COMMIT", sha}, ci.Jenkins, ci.Plain, "/jk", "", false},
+		{"Azure Pipelines", []string{"TF_BUILD", "True", "BUILD_SOURCESDIRECTORY", "/az", "BUILD_SOURCEVERSION", sha}, ci.Azure, ci.AzureLogging, "/az", "", false},
+		{"Buildkite", []string{"BUILDKITE", "true", "BUILDKITE_BUILD_CHECKOUT_PATH", "/bk", "BUILDKITE_COMMIT", sha}, ci.Buildkite, ci.Plain, "/bk", "", false},
+		{"Travis CI", []string{"TRAVIS", "true", "TRAVIS_BUILD_DIR", "/tr", "TRAVIS_COMMIT", sha}, ci.Travis, ci.Plain, "/tr", "", false},
+		{"Semaphore", []string{"SEMAPHORE", "true", "SEMAPHORE_GIT_DIR", "/sm", "SEMAPHORE_GIT_SHA", sha}, ci.Semaphore, ci.Plain, "/sm", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,8 +52,8 @@ func TestLoad_EveryCI(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if c.Platform != tt.platform || c.CI.Platform != string(tt.platform) || Detect(env(e...)) != tt.platform {
-				t.Errorf("platform %q (CI %q), want %q", c.Platform, c.CI.Platform, tt.platform)
+			if c.CI.Platform != tt.platform {
+				t.Errorf("platform %q, want %q", c.CI.Platform, tt.platform)
 			}
 			if c.CI.Name != tt.name {
 				t.Errorf("CI %q, want %q", c.CI.Name, tt.name)
@@ -297,33 +297,53 @@ func TestLoad_GitHeadDefault(t *testing.T) {
 	}
 }
 
-func TestDetect_EveryCI(t *testing.T) {
+// TestLoad_CodeQualityReport: the report's default is GitLab's, a relative name lies in the
+// workspace, and a folder that a symlink leads out of the checkout is refused, as for the
+// output file (a pull request could commit that link).
+func TestLoad_CodeQualityReport(t *testing.T) {
 	t.Parallel()
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, outside := filepath.Join(root, "ws"), filepath.Join(root, "outside")
+	for _, d := range []string{ws, outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(outside, filepath.Join(ws, "reports")); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
-		name string
-		env  []string
-		want Platform
+		name    string
+		env     []string
+		want    string
+		wantErr string
 	}{
-		{"forgejo", []string{"GITHUB_ACTIONS", "true", "FORGEJO_ACTIONS", "true"}, GitHub},
-		{"gitea", []string{"GITHUB_ACTIONS", "true", "GITEA_ACTIONS", "true"}, GitHub},
-		{"bitbucket", []string{"BITBUCKET_BUILD_NUMBER", "12"}, Bitbucket},
-		{"circleci", []string{"CIRCLECI", "true", "CI", "true"}, CircleCI},
-		{"jenkins", []string{"JENKINS_URL", "http://jenkins:8080/"}, Jenkins},
-		{"azure writes True", []string{"TF_BUILD", "True"}, Azure},
-		{"buildkite", []string{"BUILDKITE", "true"}, Buildkite},
-		{"travis", []string{"TRAVIS", "true"}, Travis},
-		{"semaphore", []string{"SEMAPHORE", "true"}, Semaphore},
-		{"the four first win over the new ones", []string{"GITLAB_CI", "true", "JENKINS_URL", "http://j", "BITBUCKET_BUILD_NUMBER", "1"}, GitLab},
-		{"a lone GIT_COMMIT is a shell", []string{"GIT_COMMIT", "abc", "WORKSPACE", "/w"}, Local},
+		{name: "gitlab default", env: []string{"GITLAB_CI", "true", "CI_PROJECT_DIR", ws}, want: filepath.Join(ws, "gl-code-quality-report.json")},
+		{name: "none on github", env: []string{"GITHUB_ACTIONS", "true", "GITHUB_WORKSPACE", ws}, want: ""},
+		{name: "none on azure", env: []string{"TF_BUILD", "True", "BUILD_SOURCESDIRECTORY", ws}, want: ""},
+		{name: "named, relative to the workspace", env: []string{"GITHUB_ACTIONS", "true", "GITHUB_WORKSPACE", ws, "INPUT_CODE-QUALITY-REPORT", "out/cq.json"},
+			want: filepath.Join(ws, "out", "cq.json")},
+		{name: "a folder linked out of the checkout", env: []string{"GITLAB_CI", "true", "CI_PROJECT_DIR", ws, "SCALINGO_CODE_QUALITY_REPORT", "reports/cq.json"},
+			wantErr: "outside the workspace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := Detect(env(tt.env...)); got != tt.want {
-				t.Errorf("Detect = %q, want %q", got, tt.want)
+			c, err := Load(nil, env(append(tt.env, "SCALINGO_API_TOKEN", "tk-us-x", "SCALINGO_APP", "my-app")...))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Load error %v, want %q", err, tt.wantErr)
+				}
+				return
 			}
-			if got := Detect(env(tt.env...)).CI().Platform; got != string(tt.want) {
-				t.Errorf("CI() = %q, want %q", got, tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.CodeQualityReport != tt.want {
+				t.Errorf("CodeQualityReport = %q, want %q", c.CodeQualityReport, tt.want)
 			}
 		})
 	}

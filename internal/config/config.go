@@ -18,45 +18,15 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
-// Platform is the CI system the binary runs under: the Platform of its ci.CI. Forgejo and
-// Gitea Actions are GitHub.
-type Platform string
-
-// The platforms, in ci's detection order (see ci.Detect).
-const (
-	GitHub     = Platform(ci.GitHub)
-	GitLab     = Platform(ci.GitLab)
-	Woodpecker = Platform(ci.Woodpecker)
-	Drone      = Platform(ci.Drone)
-	Bitbucket  = Platform(ci.Bitbucket)
-	CircleCI   = Platform(ci.CircleCI)
-	Jenkins    = Platform(ci.Jenkins)
-	Azure      = Platform(ci.Azure)
-	Buildkite  = Platform(ci.Buildkite)
-	Travis     = Platform(ci.Travis)
-	Semaphore  = Platform(ci.Semaphore)
-	Local      = Platform(ci.Local)
-)
-
-// CI returns the CI system p names, for its dialect and output conventions; Local for a
-// name no CI has. The CIs sharing a Platform (GitHub, Forgejo, Gitea) behave alike.
-func (p Platform) CI() ci.CI {
-	for _, c := range ci.All() {
-		if c.Platform == string(p) {
-			return c
-		}
-	}
-	return ci.Detect(func(string) string { return "" })
-}
-
 // DefaultAuthURL is Scalingo's global authentication service.
 const DefaultAuthURL = "https://auth.scalingo.com"
 
 // DefaultMaxSize is Scalingo's limit on the uncompressed archive (300 MiB).
 const DefaultMaxSize int64 = archive.DefaultMaxSize
 
-// Regions maps the built-in region names to their API URLs. Other names are looked up
-// through the regions API at run time.
+// Regions maps the built-in region names to their API URLs, used with Scalingo's own
+// auth-url. Other names, and every name with another auth-url, are looked up through the
+// regions API at run time.
 var Regions = map[string]string{
 	"osc-fr1":        "https://api.osc-fr1.scalingo.com",
 	"osc-secnum-fr1": "https://api.osc-secnum-fr1.scalingo.com",
@@ -64,9 +34,8 @@ var Regions = map[string]string{
 
 // Config is every input, parsed and validated.
 type Config struct {
-	// CI is the CI system detected; Platform is its CI.Platform.
-	CI       ci.CI
-	Platform Platform
+	// CI is the CI system detected.
+	CI ci.CI
 
 	APIToken string
 	// Targets are the apps to deploy, in input order, at least one unless DryRun; each has
@@ -99,8 +68,9 @@ type Config struct {
 	MaxSize    int64
 	// SourceDateEpoch, when set, clamps file mtimes in the archive (reproducible builds).
 	SourceDateEpoch *time.Time
-	// Env is set on every target before its deployment. The values are secrets: mask them
-	// (Secrets) and never print them.
+	// Env is set on every target before its deployment. Its values are never printed, but
+	// they are not masks either: a value such as "production" or the commit's SHA is also
+	// an app's name or a git ref, and outputs are data (the CI masks the secrets it gives).
 	Env []Var
 	// HealthCheck is "" (none), a path starting with / (joined to the app's URL) or an
 	// absolute http(s) URL, asked after a successful deployment for HealthCheckTimeout.
@@ -110,10 +80,16 @@ type Config struct {
 	Review Review
 	// Fleet is a mode on a parent's review apps as a whole: sweep, sleep, wake (fleet.go).
 	Fleet Fleet
+	// Forge holds the pull-request feedback inputs (forge.go).
+	Forge Forge
 
 	// Warnings are facts worth a warning that did not stop the load, such as a git
 	// repository whose HEAD could not be read. They never quote the repository's content.
 	Warnings []string
+
+	// CodeQualityReport is the GitLab Code Quality report to write (absolute), or "" for
+	// none.
+	CodeQualityReport string
 
 	// Help and Version ask for usage text or the version instead of a deploy.
 	Help, Version bool
@@ -137,12 +113,24 @@ const (
 	MaxEnvValueBytes = 8192
 )
 
-// Secrets returns every value to mask in output: the token and each env value.
+// Secrets returns the values known at load time to mask in output: the tokens. The JWTs
+// and the signed URLs' queries are masked when they arrive. Env values are not masks:
+// masking "production" would turn the output app-url of shop-production into
+// https://shop-***…, and on GitHub star the word in every later step of the job.
 func (c *Config) Secrets() []string {
 	var out []string
-	if c.APIToken != "" {
-		out = append(out, c.APIToken)
+	for _, tok := range []string{c.APIToken, c.Forge.GitHubToken, c.Forge.GitLabToken} {
+		if tok != "" {
+			out = append(out, tok)
+		}
 	}
+	return out
+}
+
+// unquotable returns the values that no input error may quote: the token, and each env
+// value (one pasted into another input by mistake would be echoed by that input's error).
+func (c *Config) unquotable() []string {
+	out := c.Secrets()
 	for _, v := range c.Env {
 		if v.Value != "" {
 			out = append(out, v.Value)
@@ -157,6 +145,17 @@ func (c *Config) Secrets() []string {
 func (c *Config) APIURLFor(region string) string {
 	if region == c.Region {
 		return c.APIURL
+	}
+	return c.builtinAPIURL(region)
+}
+
+// builtinAPIURL is the built-in API URL of a region, "" when it must be looked up. With
+// another auth-url than Scalingo's, every region is looked up there (GET /v1/regions):
+// that service (another installation, the bundled fake) knows its own regions' URLs, and
+// the token already goes to it.
+func (c *Config) builtinAPIURL(region string) string {
+	if c.AuthURL != DefaultAuthURL {
+		return ""
 	}
 	return Regions[region]
 }
@@ -175,7 +174,21 @@ func (e *InputError) InvalidInput() bool { return true }
 // Usage returns the help text.
 func Usage() string {
 	var b strings.Builder
-	b.WriteString("Usage: scalingo-deploy [flags]\n\nDeploys a folder or an archive to a Scalingo app.\n\nFlags (each also readable as INPUT_<NAME>, PLUGIN_<NAME> or SCALINGO_<NAME>):\n")
+	b.WriteString(`Usage: scalingo-deploy [flags]
+
+Deploys a folder or an archive to a Scalingo app.
+
+Each input is a flag, --NAME VALUE or --NAME=VALUE (a switch such as --dry-run also
+stands alone). It is also read from these variables, the first non-empty one winning,
+for --api-token for instance:
+  INPUT_API-TOKEN     the name upper-cased, dashes kept (GitHub Actions inputs)
+  PLUGIN_API_TOKEN    dashes as underscores (Drone and Woodpecker settings: api_token);
+                      PLUGIN_API-TOKEN too
+  SCALINGO_API_TOKEN  dashes as underscores (any CI, a shell)
+No other spelling is read: INPUT_API_TOKEN or SCALINGO_APPP are not; they get a warning.
+
+Flags:
+`)
 	width := len("version")
 	for _, in := range inputs {
 		width = max(width, len(in.name))
@@ -253,7 +266,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if ld.ws, ld.fromCI, err = workspace(found, getenv); err != nil {
 		return nil, err
 	}
-	c := &Config{CI: found, Platform: Platform(found.Platform), Workspace: ld.ws}
+	c := &Config{CI: found, Workspace: ld.ws}
 
 	var problems []error
 	values := make([]string, len(inputs))
@@ -299,7 +312,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	if len(problems) > 0 {
 		// A value echoed in a message could be a secret (the token, an env value) pasted
 		// into another input. Short values would blank out ordinary words, so they are left.
-		for _, secret := range c.Secrets() {
+		for _, secret := range c.unquotable() {
 			if len(secret) < 6 {
 				continue
 			}
@@ -326,11 +339,6 @@ func inputErrors(name string, err error) []error {
 		return []error{ie}
 	}
 	return []error{&InputError{Input: name, Msg: err.Error()}}
-}
-
-// Detect tells which CI platform the environment belongs to (ci.Detect's Platform).
-func Detect(getenv func(string) string) Platform {
-	return Platform(ci.Detect(getenv).Platform)
 }
 
 // SplitPatterns splits a list (exclude, app) on newlines and commas, dropping blanks.

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
 func env(kv ...string) func(string) string {
@@ -69,8 +71,8 @@ func TestLoad_Sources(t *testing.T) {
 			name: "Drone kebab-case setting",
 			env:  []string{"PLUGIN_API-TOKEN", "tk-us-drone", "PLUGIN_APP", "x-app1", "DRONE", "true", "DRONE_WORKSPACE", "/drone/src"},
 			check: func(t *testing.T, c *Config) {
-				if c.APIToken != "tk-us-drone" || c.Platform != Drone {
-					t.Errorf("token/platform = %q/%q", c.APIToken, c.Platform)
+				if c.APIToken != "tk-us-drone" || c.CI.Platform != ci.Drone {
+					t.Errorf("token/platform = %q/%q", c.APIToken, c.CI.Platform)
 				}
 				if c.OutputFile != "/drone/src/scalingo-deploy.env" {
 					t.Errorf("output file = %q", c.OutputFile)
@@ -92,9 +94,9 @@ func TestLoad_Sources(t *testing.T) {
 			env:  base,
 			check: func(t *testing.T, c *Config) {
 				want := Config{Region: "osc-fr1", APIURL: "https://api.osc-fr1.scalingo.com", AuthURL: DefaultAuthURL,
-					Wait: true, Timeout: 40 * time.Minute, MaxSize: DefaultMaxSize, Path: "/ws", Platform: Local}
+					Wait: true, Timeout: 40 * time.Minute, MaxSize: DefaultMaxSize, Path: "/ws"}
 				if c.Region != want.Region || c.APIURL != want.APIURL || c.AuthURL != want.AuthURL || c.Wait != want.Wait ||
-					c.Timeout != want.Timeout || c.MaxSize != want.MaxSize || c.Path != want.Path || c.Platform != want.Platform {
+					c.Timeout != want.Timeout || c.MaxSize != want.MaxSize || c.Path != want.Path || c.CI.Platform != ci.Local {
 					t.Errorf("got %+v", c)
 				}
 			},
@@ -149,7 +151,7 @@ func TestLoad_Sources(t *testing.T) {
 			env: []string{"GITHUB_ACTIONS", "true", "GITHUB_WORKSPACE", "/github/workspace", "GITHUB_SHA", "deadbeef",
 				"INPUT_API-TOKEN", "tk", "INPUT_APP", "gh-app", "INPUT_PATH", "dist"},
 			check: func(t *testing.T, c *Config) {
-				if c.Platform != GitHub || c.Path != "/github/workspace/dist" || c.GitRef != "deadbeef" || c.OutputFile != "" {
+				if c.CI.Platform != ci.GitHub || c.Path != "/github/workspace/dist" || c.GitRef != "deadbeef" || c.OutputFile != "" {
 					t.Errorf("got %+v", c)
 				}
 			},
@@ -159,7 +161,7 @@ func TestLoad_Sources(t *testing.T) {
 			env: []string{"CI", "woodpecker", "DRONE", "true", "CI_WORKSPACE", "/woodpecker/src/repo",
 				"PLUGIN_API_TOKEN", "tk", "PLUGIN_APP", "wp-app", "PLUGIN_PATH", "/woodpecker/src/repo/web"},
 			check: func(t *testing.T, c *Config) {
-				if c.Platform != Woodpecker || c.OutputFile != "/woodpecker/src/repo/scalingo-deploy.env" || c.Path != "/woodpecker/src/repo/web" {
+				if c.CI.Platform != ci.Woodpecker || c.OutputFile != "/woodpecker/src/repo/scalingo-deploy.env" || c.Path != "/woodpecker/src/repo/web" {
 					t.Errorf("got %+v", c)
 				}
 			},
@@ -239,7 +241,7 @@ func TestLoad_Invalid(t *testing.T) {
 		{"api url with another scheme", nil, append([]string{"SCALINGO_API_URL", "file:///etc/passwd"}, base...), []string{"api-url: "}},
 		{"flag without value", []string{"--app"}, base, []string{"--app: needs a value"}},
 		{"positional argument", []string{"deploy"}, base, []string{"unexpected argument #1"}},
-		{"token pasted as an argument is not echoed", []string{"--wait", "tk-us-pasted-secret"}, base, []string{"unexpected argument #2"}},
+		{"token pasted as an argument is not echoed", []string{"--wait", "tk-us-pasted-secret"}, base, []string{"--wait: takes true or false", "argument #2 after it is neither"}},
 		{"token pasted into another input is refused, not echoed", []string{"--timeout", "tk-us-plain"}, base, []string{"timeout: holds the API token's value (not shown)"}},
 		{"token as the app name", nil, append([]string{"INPUT_APP", "tk-us-plain"}, base...), []string{"app: holds the API token's value"}},
 		{"token as the path", []string{"--path", " tk-us-plain "}, base, []string{"path: holds the API token's value"}},
@@ -267,30 +269,6 @@ func TestLoad_Invalid(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "tk-us") {
 				t.Errorf("error shows the token: %q", err)
-			}
-		})
-	}
-}
-
-func TestDetect(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		env  []string
-		want Platform
-	}{
-		{"github", []string{"GITHUB_ACTIONS", "true", "GITLAB_CI", "true"}, GitHub},
-		{"gitlab", []string{"GITLAB_CI", "true", "CI", "true"}, GitLab},
-		{"woodpecker sets DRONE too", []string{"CI", "woodpecker", "DRONE", "true"}, Woodpecker},
-		{"woodpecker by system name", []string{"CI_SYSTEM_NAME", "woodpecker"}, Woodpecker},
-		{"drone sets CI_* too", []string{"DRONE", "true", "CI_COMMIT_SHA", "x", "CI", "true"}, Drone},
-		{"shell", nil, Local},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := Detect(env(tt.env...)); got != tt.want {
-				t.Errorf("Detect = %q, want %q", got, tt.want)
 			}
 		})
 	}

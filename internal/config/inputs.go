@@ -13,6 +13,7 @@ import (
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/gitref"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 )
 
 type kind int
@@ -46,7 +47,7 @@ var inputs = []input{
 	{name: "path", help: "folder or archive to deploy, relative to the workspace (default: the workspace)", parse: parsePath},
 	{name: "region", help: "Scalingo region (default osc-fr1)", parse: parseRegion},
 	{name: "api-url", help: "API URL (default: the region's)", parse: parseAPIURL, check: checkAPIURL},
-	{name: "auth-url", help: "authentication URL (default " + DefaultAuthURL + ")", parse: parseAuthURL},
+	{name: "auth-url", help: "authentication URL (default " + DefaultAuthURL + "); with another one, every region's API URL is looked up there", parse: parseAuthURL},
 	{name: "git-ref", help: "git_ref recorded on the deployment (default: the CI's commit SHA; outside a CI, the HEAD commit of the git work tree holding path)", parse: parseGitRef, check: checkGitRef},
 	{name: "wait", kind: boolean, help: "follow the deployment to its end (default true)",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.Wait, err = parseBool(v, true); return err }},
@@ -58,10 +59,11 @@ var inputs = []input{
 	{name: "exclude", help: "extra gitignore patterns, comma- or newline-separated",
 		parse: func(c *Config, v string, _ *loader) error { c.Exclude = SplitPatterns(v); return nil }},
 	{name: "output-file", help: "dotenv file for outputs (default on GitLab, Drone, Woodpecker: scalingo-deploy.env in the workspace)", parse: parseOutputFile},
+	{name: "code-quality-report", help: "GitLab Code Quality report of a failed build's errors (default on GitLab: gl-code-quality-report.json in the workspace)", parse: parseCodeQualityReport},
 	{name: "dry-run", kind: boolean, help: "build the archive and describe it; no token, no network (with review-app-sweep, -sleep or -wake: read with the token, list what would change, change nothing)",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.DryRun, err = parseBool(v, false); return err }},
 	{name: "list", kind: boolean, help: "with dry-run, list every path in the archive",
-		parse: func(c *Config, v string, _ *loader) (err error) { c.List, err = parseBool(v, false); return err }},
+		parse: func(c *Config, v string, _ *loader) (err error) { c.List, err = parseBool(v, false); return err }, check: checkList},
 	{name: "max-size", help: "uncompressed archive limit in bytes, or with a unit (KiB, MiB, GiB, KB, MB, GB); default 300MiB", parse: parseMaxSize},
 	{name: "env", raw: true, help: "variables set on every app before its deployment: NAME=value lines (# comments and blank lines skipped); with review-app, %URL:parent% and %APP:parent% name another parent's review app", parse: parseEnv, check: checkEnvLinks},
 	{name: "health-check", help: "after success, GET this path of the app's URL (e.g. /healthz) or this http(s) URL until it answers 2xx or 3xx", parse: parseHealthCheck, check: checkHealthCheck},
@@ -81,6 +83,11 @@ var inputs = []input{
 	{name: "review-app-max-age", help: "with review-app-sweep, the age past which a review app is deleted: days (7d) or a Go duration (36h)", parse: parseMaxAge, check: checkMaxAge},
 	{name: "review-app-sleep", kind: boolean, help: "scale the review apps (<app>-pr<N>) of each app to zero, remembering their formation (default false)", parse: parseFleetMode("review-app-sleep"), check: checkFleetMode("review-app-sleep")},
 	{name: "review-app-wake", kind: boolean, help: "restore the formation review-app-sleep stopped on the review apps of each app (default false)", parse: parseFleetMode("review-app-wake"), check: checkFleetMode("review-app-wake")},
+	{name: "github-token", help: "GitHub (or Forgejo/Gitea) token for pull-request feedback, e.g. ${{ github.token }}: a deployment per app and one comment (default none: nothing is sent to the forge)", parse: parseGitHubToken},
+	{name: "gitlab-token", help: "GitLab project or group access token with the api scope, for one merge-request note (default none: nothing is sent to GitLab)", parse: parseGitLabToken},
+	{name: "pr-comment", kind: boolean, help: "with a forge token, keep one comment (GitLab: note) on the pull/merge request with each app's state and URL (default true)", parse: parsePRComment},
+	{name: "github-deployments", kind: boolean, help: "with github-token, record each deploy as a GitHub deployment with its statuses (default true)", parse: parseGitHubDeployments},
+	{name: "environment", help: "with github-token, the GitHub deployments' environment (default: each app's name)", parse: parseEnvironment, check: checkForge},
 }
 
 var (
@@ -214,7 +221,7 @@ func parseAPIURL(c *Config, v string, _ *loader) error {
 // known. One given URL cannot serve several regions.
 func checkAPIURL(c *Config, v string, _ *loader) error {
 	if v == "" {
-		c.APIURL = Regions[c.Region]
+		c.APIURL = c.builtinAPIURL(c.Region)
 		return nil
 	}
 	var regions []string
@@ -274,28 +281,40 @@ func checkGitRef(c *Config, _ string, _ *loader) error {
 // The checkout is the attacker's in a pull request: a folder of the output file's path
 // inside the workspace must not lead out of it through a symlink (the file itself is
 // opened without following one, see platform).
-func parseOutputFile(c *Config, v string, ld *loader) error {
+func parseOutputFile(c *Config, v string, ld *loader) (err error) {
+	c.OutputFile, err = outputPath(v, c.CI.DefaultOutputFile, ld)
+	return err
+}
+
+func parseCodeQualityReport(c *Config, v string, ld *loader) (err error) {
+	c.CodeQualityReport, err = outputPath(v, c.CI.DefaultCodeQualityReport, ld)
+	return err
+}
+
+// outputPath is the absolute path of a file the run writes: v, or else def in the
+// workspace ("" when both are empty). In a CI, a file in the workspace must stay there
+// once its folder's symlinks are followed.
+func outputPath(v, def string, ld *loader) (string, error) {
+	var p string
 	switch {
 	case v != "":
-		c.OutputFile = resolve(ld.ws, v)
-	case c.CI.DefaultOutputFile != "":
-		c.OutputFile = filepath.Join(ld.ws, c.CI.DefaultOutputFile)
+		p = resolve(ld.ws, v)
+	case def != "":
+		p = filepath.Join(ld.ws, def)
 	default:
-		c.OutputFile = ""
-		return nil
+		return "", nil
 	}
-	if !ld.fromCI || !within(ld.ws, c.OutputFile) {
-		return nil
+	if !ld.fromCI || !within(ld.ws, p) {
+		return p, nil
 	}
-	dir, err := evalExisting(filepath.Dir(c.OutputFile))
+	dir, err := evalExisting(filepath.Dir(p))
 	if err != nil {
-		return err
+		return p, err
 	}
 	if !within(ld.ws, dir) {
-		return fmt.Errorf("the folder of %q resolves to %q, outside the workspace %q (a symlink leads out of the checkout)", c.OutputFile, dir, ld.ws)
+		return p, fmt.Errorf("the folder of %q resolves to %q, outside the workspace %q (a symlink leads out of the checkout)", p, dir, ld.ws)
 	}
-	c.OutputFile = filepath.Join(dir, filepath.Base(c.OutputFile))
-	return nil
+	return filepath.Join(dir, filepath.Base(p)), nil
 }
 
 func parseMaxSize(c *Config, v string, _ *loader) error {
@@ -344,7 +363,7 @@ func whereToSet(name string) string {
 func checkURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL without credentials or query", raw)
+		return fmt.Errorf("%q is not an absolute http(s) URL without credentials or query", httpapi.MaskUserinfo(raw))
 	}
 	return checkPort(u)
 }
@@ -409,7 +428,15 @@ func parseHealthCheck(c *Config, v string, _ *loader) error {
 	case (u.Scheme == "https" || u.Scheme == "http") && u.Hostname() != "" && u.User == nil:
 		return checkPort(u)
 	}
-	return fmt.Errorf("%q is neither a path starting with / nor an absolute http(s) URL without credentials", v)
+	return fmt.Errorf("%q is neither a path starting with / nor an absolute http(s) URL without credentials", httpapi.MaskUserinfo(v))
+}
+
+// checkList: the list describes a dry run's archive; a deploy would silently ignore it.
+func checkList(c *Config, _ string, _ *loader) error {
+	if c.List && !c.DryRun {
+		return errors.New("lists the archive of a dry run only: add --dry-run (nothing is deployed then), or drop --list")
+	}
+	return nil
 }
 
 // checkHealthCheck: the check runs after the deployment's verdict, which wait=false skips.

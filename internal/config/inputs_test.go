@@ -184,14 +184,9 @@ func TestLoad_Env(t *testing.T) {
 			if !reflect.DeepEqual(c.Env, tt.want) {
 				t.Errorf("Env = %q, want %q", c.Env, tt.want)
 			}
-			secrets := []string{"tk-us-plain"}
-			for _, v := range tt.want {
-				if v.Value != "" {
-					secrets = append(secrets, v.Value)
-				}
-			}
-			if got := c.Secrets(); !reflect.DeepEqual(got, secrets) {
-				t.Errorf("Secrets() = %q, want %q", got, secrets)
+			// Env values are data, never masks: only the token is.
+			if got, want := c.Secrets(), []string{"tk-us-plain"}; !reflect.DeepEqual(got, want) {
+				t.Errorf("Secrets() = %q, want %q", got, want)
 			}
 		})
 	}
@@ -371,6 +366,34 @@ func TestInputs_Documented(t *testing.T) {
 			row := fmt.Sprintf("| %s | %s | %s | --%s |", in.name, strings.ReplaceAll(in.name, "-", "_"), envName(in.name), in.name)
 			if !strings.Contains(string(readme), row) {
 				t.Errorf("README's inputs table has no row starting %q", row)
+			}
+		})
+	}
+}
+
+// TestLoad_AuthURLRegions: with another auth-url than Scalingo's (the bundled fake, another
+// installation), no built-in API URL is assumed: every region is looked up there, so
+// targets in both built-in regions need no api-url.
+func TestLoad_AuthURLRegions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, authURL string
+		want          map[string]string
+	}{
+		{"Scalingo's auth", "", map[string]string{"osc-fr1": Regions["osc-fr1"], "osc-secnum-fr1": Regions["osc-secnum-fr1"]}},
+		{"another auth", "http://127.0.0.1:9", map[string]string{"osc-fr1": "", "osc-secnum-fr1": ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(nil, env("SCALINGO_API_TOKEN", "tk-us-plain", "CI_PROJECT_DIR", "/ws", "SCALINGO_AUTH_URL", tc.authURL,
+				"SCALINGO_APP", "a-app, b-app@osc-secnum-fr1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for region, want := range tc.want {
+				if got := c.APIURLFor(region); got != want {
+					t.Errorf("APIURLFor(%s) = %q, want %q", region, got, want)
+				}
 			}
 		})
 	}

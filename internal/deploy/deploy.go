@@ -1,7 +1,10 @@
 // Package deploy is the deploy flow: look every target up, then for each one create a
 // source, upload the archive, set its variables, create exactly one deployment, follow
 // it to a verdict and check the app answers. One target is the unit (deployer); Deploy
-// runs it for every target of a run, in parallel, and joins the verdicts.
+// runs it for every target of a run, in parallel, and joins the verdicts. What the flow
+// learns of each target, as it learns it, goes to the Plan's Observers (observer.go); what
+// it learned in the end is each target's Result, a domain value that the run maps to
+// outputs, the summary and the verdict.
 package deploy
 
 import (
@@ -14,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/annotate"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
@@ -85,15 +89,31 @@ type Plan struct {
 	Timing      Timing
 	// Reporter prints what concerns the run as a whole.
 	Reporter *platform.Reporter
+	// Observers receive the events of every target (see Observer).
+	Observers []Observer
 }
 
-// Result is what a run learned of one target, whatever its outcome: the outputs are
-// written from it.
+// Result is what a run learned of one target, whatever its outcome, filled as far as the
+// target went: the outputs and the report are made from it, above this package.
 type Result struct {
 	App, Region string
-	Outputs     platform.Outputs
+	// AppURL is the app's URL, known once the app was looked up.
+	AppURL       string
+	DeploymentID string
+	// Status is the deployment's last known status; empty if none was created.
+	Status Status
+	// GitRef is the ref the deployment was sent with (as the API echoed it).
+	GitRef string
+	Health Health
 	// LogTail is the end of the build log, for the summary of a failed deployment.
 	LogTail string
+	// LogLocations are the places the build log printed when the build or the postdeploy
+	// hook failed (build-error, hook-error), as the log printed them.
+	LogLocations []annotate.Candidate
+	// Blamed are the repository's lines that LogLocations map to (at most
+	// annotate.MaxPerTarget, first first). The flow does not know the archive's files:
+	// the caller that does sets them (internal/run).
+	Blamed []annotate.Location
 	// MaybeCreated is set when the target failed after sending a deployment creation
 	// whose outcome it could not learn: a deployment may exist that the outputs do not
 	// name.
@@ -105,22 +125,23 @@ type Result struct {
 
 // FailedError is a deployment that ended with a failing status (exit code 1).
 type FailedError struct {
-	ID, Status string
+	ID, App string
+	Status  Status
 }
 
 func (e *FailedError) Error() string {
-	return fmt.Sprintf("deployment %s failed: %s: %s", e.ID, e.Status, Reason(e.Status))
+	return fmt.Sprintf("deployment %s failed: %s: %s", e.ID, e.Status, e.Status.Reason(e.App))
 }
 
 // TimeoutError is a deployment still running when the wait ran out (exit code 3).
 type TimeoutError struct {
-	ID, App, LastStatus string
-	After               time.Duration
+	ID, App, Region, LastStatus string
+	After                       time.Duration
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("stopped waiting after %s with deployment %s still %s; it goes on at Scalingo: follow it with `scalingo --app %s deployment-follow` or in the dashboard",
-		e.After, e.ID, e.LastStatus, e.App)
+	return fmt.Sprintf("stopped waiting after %s with deployment %s still %s; it goes on at Scalingo: follow it with `scalingo --app %s deployment-follow` or on the dashboard: %s",
+		e.After, e.ID, e.LastStatus, e.App, DeploymentsURL(e.Region, e.App))
 }
 
 // TargetsError is the verdict of a run with several targets when at least one did not
@@ -220,9 +241,8 @@ func Deploy(ctx context.Context, p Plan) ([]*Result, error) {
 	ds := make([]*deployer, len(p.Targets))
 	results := make([]*Result, len(p.Targets))
 	for i, t := range p.Targets {
-		ds[i] = &deployer{Target: t, Clock: p.Clock, streamClock: p.StreamClock, Timing: p.Timing, arc: p.Archive, set: p.Settings, gitRef: gitRef}
-		results[i] = &Result{App: t.App, Region: t.Region,
-			Outputs: platform.Outputs{ArchiveSize: p.Archive.Size, GitRef: gitRef}}
+		ds[i] = &deployer{Target: t, Clock: p.Clock, streamClock: p.StreamClock, Timing: p.Timing, arc: p.Archive, set: p.Settings, gitRef: gitRef, observers: p.Observers}
+		results[i] = &Result{App: t.App, Region: t.Region, GitRef: gitRef}
 	}
 
 	// One token exchange serves every region; a refused token is said once.
@@ -244,6 +264,7 @@ func Deploy(ctx context.Context, p Plan) ([]*Result, error) {
 		start := p.Clock.Now()
 		results[i].Err = d.deploy(ctx, results[i])
 		results[i].Duration = p.Clock.Now().Sub(start)
+		d.emit(Event{Kind: EventDone, Status: results[i].Status, Result: results[i]})
 	})
 	if len(results) == 1 {
 		return results, results[0].Err

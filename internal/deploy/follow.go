@@ -14,34 +14,6 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
 )
 
-// Statuses and what each means for the user. A status not listed here is unknown: the
-// wait goes on, with a warning, until a known one or the timeout.
-var (
-	running = map[string]bool{"queued": true, "building": true, "pushing": true, "starting": true}
-	reasons = map[string]string{
-		"success":       "the app runs the new version",
-		"build-error":   "the build failed: read the build log above (buildpack detection, dependencies, compilation)",
-		"crashed-error": "the app did not start: see its logs with `scalingo --app APP logs` and check the Procfile's commands",
-		"timeout-error": "the app did not listen on $PORT within 60 seconds of starting: bind 0.0.0.0:$PORT",
-		"hook-error":    "the postdeploy hook failed; the previous version keeps running: see `scalingo --app APP logs`",
-		"aborted":       "the deployment was aborted (cancelled, or the builder lost its connection): deploy again",
-	}
-)
-
-// Reason says in one line what a terminal status means and where to look.
-func Reason(status string) string {
-	if r, ok := reasons[status]; ok {
-		return r
-	}
-	return "unknown status"
-}
-
-// Terminal tells whether status ends a deployment.
-func Terminal(status string) bool {
-	_, ok := reasons[status]
-	return ok
-}
-
 // follower waits for one deployment's verdict and prints its build log once, live.
 //
 // The log reads top to bottom: one group (a GitLab section) per deployment holds the
@@ -167,7 +139,7 @@ func (f *follower) timedOut(ctx context.Context) error {
 	defer cancel()
 	f.catchUp(ctx)
 	f.closeGroup()
-	return &TimeoutError{ID: f.dep.ID, App: f.app, LastStatus: f.status, After: f.timeout}
+	return &TimeoutError{ID: f.dep.ID, App: f.app, Region: f.Region, LastStatus: f.status, After: f.timeout}
 }
 
 // poll checks the status; done is true once the deployment has ended.
@@ -189,29 +161,36 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	if dep.Links.Output != "" {
 		f.dep.Links.Output = dep.Links.Output
 	}
-	if !f.streamUp.Load() && !Terminal(dep.Status) {
-		f.catchUp(ctx) // a terminal status catches up below
+	if !Status(dep.Status).Terminal() && (!f.streamUp.Load() || dep.Status != f.status) {
+		// A status change prints after the lines that came before it, which the stream
+		// may not have brought yet. (A terminal status catches up below.)
+		f.drain()
+		f.catchUp(ctx)
 	}
-	if Terminal(dep.Status) {
+	if Status(dep.Status).Terminal() {
 		f.status = dep.Status
 		// The whole log, then the verdict after the group: what the stream has brought,
 		// then what links.output has that the stream did not.
 		f.drain()
 		f.catchUp(ctx)
 		f.closeGroup()
-		f.Reporter.Printf("[%s] %s: %s", f.elapsed(), f.status, Reason(f.status))
+		f.emit(Event{Kind: EventStatus, Status: Status(f.status)})
+		f.Reporter.Printf("[%s] %s: %s", f.elapsed(), f.status, Status(f.status).Reason(f.app))
 		if f.status == "success" {
 			return true, nil
 		}
-		if tail := f.tail(50); tail != "" {
+		// Folded away, the log's end is shown again under the verdict; in a plain log it
+		// is right above.
+		if tail := f.tail(50); tail != "" && f.Reporter.Folds() {
 			f.Reporter.Printf("Last lines of the build log:")
 			f.Reporter.Untrusted(tail)
 		}
-		return true, &FailedError{ID: f.dep.ID, Status: f.status}
+		return true, &FailedError{ID: f.dep.ID, App: f.app, Status: Status(f.status)}
 	}
 	if dep.Status != f.status {
 		f.status = dep.Status
 		f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
+		f.emit(Event{Kind: EventStatus, Status: Status(f.status)})
 	}
 	switch {
 	case f.status == "queued":
@@ -219,7 +198,7 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 			f.queuedNoted = true
 			f.Reporter.Notice("deployment %s has been queued for %s: all the deployment slots of the app's owner are in use; it starts when one frees up", f.dep.ID, f.elapsed())
 		}
-	case !running[f.status] && !f.warned[f.status]:
+	case !Status(f.status).Running() && !f.warned[f.status]:
 		f.warned[f.status] = true
 		f.Reporter.Warning("deployment %s has an unknown status %q; still waiting for a known one", f.dep.ID, f.status)
 	}
@@ -277,6 +256,9 @@ func (f *follower) printLines(lines []string) {
 	}
 	f.Reporter.Untrusted(strings.Join(lines, "\n"))
 	f.lines = append(f.lines, lines...)
+	for _, l := range lines {
+		f.emit(Event{Kind: EventLog, Line: l})
+	}
 }
 
 func (f *follower) closeGroup() {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 )
 
@@ -33,7 +33,7 @@ func TestPrintChunk(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
-			f := &follower{deployer: &deployer{Target: Target{Reporter: platform.New(config.Local, &out, func(string) string { return "" }, time.Now)}}}
+			f := &follower{deployer: &deployer{Target: Target{Reporter: platform.New(ci.ByPlatform(ci.Local), &out, func(string) string { return "" }, time.Now)}}}
 			f.lines = lines(tt.printed)
 			gap := f.printChunk(logChunk{first: tt.first, lines: lines(tt.chunk)})
 			if got := strings.Join(f.lines, " "); got != tt.want || gap != tt.gap {
@@ -45,14 +45,20 @@ func TestPrintChunk(t *testing.T) {
 
 func TestTerminalAndReason(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{"success", "build-error", "crashed-error", "timeout-error", "hook-error", "aborted"} {
-		if !Terminal(s) || Reason(s) == "unknown status" {
-			t.Errorf("%s: terminal %v, reason %q", s, Terminal(s), Reason(s))
+	for _, s := range []Status{"success", "build-error", "crashed-error", "timeout-error", "hook-error", "aborted"} {
+		if !s.Terminal() || s.Running() || s.Reason("my-app") == "unknown status" || strings.Contains(s.Reason("my-app"), "APP") {
+			t.Errorf("%s: terminal %v, running %v, reason %q", s, s.Terminal(), s.Running(), s.Reason("my-app"))
+		}
+		if s.Failed() != (s != StatusSuccess) {
+			t.Errorf("%s: failed %v", s, s.Failed())
 		}
 	}
-	for _, s := range []string{"queued", "building", "pushing", "starting", "something-new"} {
-		if Terminal(s) {
+	for _, s := range []Status{"queued", "building", "pushing", "starting", "something-new"} {
+		if s.Terminal() || s.Failed() {
 			t.Errorf("%s is not terminal", s)
+		}
+		if s.Running() != (s != "something-new") {
+			t.Errorf("%s: running %v", s, s.Running())
 		}
 	}
 }
@@ -62,7 +68,7 @@ func TestTerminalAndReason(t *testing.T) {
 func TestDrain(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	f := &follower{deployer: &deployer{Target: Target{Reporter: platform.New(config.Local, &out, func(string) string { return "" }, time.Now)}}}
+	f := &follower{deployer: &deployer{Target: Target{Reporter: platform.New(ci.ByPlatform(ci.Local), &out, func(string) string { return "" }, time.Now)}}}
 	f.lines = []string{"a"}
 	f.chunks = make(chan logChunk, 4)
 	f.chunks <- logChunk{first: 0, lines: []string{"a", "b"}}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 )
 
 // HealthError is a health check that got no good answer in time (exit code 1); the
@@ -17,7 +19,7 @@ type HealthError struct {
 }
 
 func (e *HealthError) Error() string {
-	return fmt.Sprintf("health check failed: GET %s got no 2xx or 3xx answer within %s (last: %s); the deployment succeeded and stays in place", e.URL, e.After, e.Last)
+	return fmt.Sprintf("health check failed: GET %s got no 2xx or 3xx answer within %s (last: %s); the deployment succeeded and stays in place", httpapi.MaskUserinfo(e.URL), e.After, e.Last)
 }
 
 // healthURL joins a health check path to the app's URL; an absolute URL is used as is.
@@ -27,7 +29,7 @@ func healthURL(check, appURL string) (string, error) {
 	}
 	base, err := url.Parse(appURL)
 	if err != nil || base.Host == "" {
-		return "", fmt.Errorf("health check: the app's URL %q cannot take the path %s", appURL, check)
+		return "", fmt.Errorf("health check: the app's URL %q cannot take the path %s", httpapi.MaskUserinfo(appURL), check)
 	}
 	ref, err := url.Parse(check)
 	if err != nil {
@@ -43,7 +45,7 @@ func (d *deployer) checkHealth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.Reporter.Printf("Health check: GET %s until it answers 2xx or 3xx (at most %s).", target, d.set.HealthCheckTimeout)
+	d.Reporter.Printf("Health check: GET %s until it answers 2xx or 3xx (at most %s).", httpapi.MaskUserinfo(target), d.set.HealthCheckTimeout)
 	start := d.Now()
 	last := ""
 	for try := 1; ; try++ {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/annotate"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
@@ -27,6 +28,9 @@ type deployer struct {
 	set         Settings
 	gitRef      string
 	app         *scalingo.App // found by lookup
+	observers   []Observer
+	// deploymentID names the deployment once created, for the events.
+	deploymentID string
 }
 
 // lookup finds the target's app, before anything is uploaded anywhere.
@@ -38,7 +42,7 @@ func (d *deployer) lookup(ctx context.Context, res *Result) error {
 		return fmt.Errorf("find app %s: %w", d.App, err)
 	}
 	d.app = app
-	res.Outputs.AppURL = app.URL
+	res.AppURL = app.URL
 	return nil
 }
 
@@ -65,20 +69,26 @@ func (d *deployer) deploy(ctx context.Context, res *Result) error {
 		}
 		return err
 	}
-	res.Outputs.DeploymentID = dep.ID
-	res.Outputs.Status = dep.Status
+	res.DeploymentID = dep.ID
+	res.Status = Status(dep.Status)
 	if dep.GitRef != "" {
-		res.Outputs.GitRef = dep.GitRef
+		res.GitRef = dep.GitRef
 	}
+	d.deploymentID = dep.ID
 	d.Reporter.Printf("Deployment %s created (%s).", dep.ID, dep.Status)
+	d.emit(Event{Kind: EventCreated, Status: res.Status})
 	if !d.set.Wait {
 		d.Reporter.Printf("Not waiting for it (wait=false): it goes on at Scalingo.")
 		return nil
 	}
 	f := &follower{deployer: d, app: d.App, dep: dep, timeout: d.set.Timeout, streamURL: d.app.Links.DeploymentsStream}
 	err = f.run(ctx)
-	res.Outputs.Status = f.status
+	res.Status = Status(f.status)
 	res.LogTail = f.tail(50)
+	if f.status == "build-error" || f.status == "hook-error" {
+		// The places the log blames, kept now: the log goes with the follower.
+		res.LogLocations = annotate.Scan(f.lines)
+	}
 	if err != nil {
 		return err
 	}
@@ -94,9 +104,9 @@ func (d *deployer) deploy(ctx context.Context, res *Result) error {
 	var he *HealthError
 	switch {
 	case err == nil:
-		res.Outputs.Health = "ok"
+		res.Health = HealthOK
 	case errors.As(err, &he):
-		res.Outputs.Health = "failed"
+		res.Health = HealthFailed
 	}
 	return err
 }

@@ -290,15 +290,10 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, a *app
 }
 
 func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request, d *deployment) {
-	d.advance.Lock()
-	if d.state < len(d.states)-1 {
-		d.state++
-		s.enter(d)
-	}
+	s.advanceTo(d, 1) // one state per GET, none ahead of Scenario.Duration
 	s.mu.Lock()
 	d.polls++
 	s.mu.Unlock()
-	d.advance.Unlock()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

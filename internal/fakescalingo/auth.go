@@ -110,10 +110,14 @@ func (s *Server) authHandler() http.Handler {
 		}
 		list := []any{}
 		for i, rg := range s.regions {
+			api := rg.url
+			if u := s.opts.ListedAPIURLs[rg.name]; u != "" {
+				api = u
+			}
 			list = append(list, map[string]any{
 				"name":         rg.name,
 				"display_name": "Fake region (" + rg.name + ")",
-				"api":          rg.url,
+				"api":          api,
 				"dashboard":    rg.url,
 				"database_api": rg.url,
 				"ssh":          "127.0.0.1:22",

@@ -91,7 +91,7 @@
 // deployment POST. App(name) shows an app's region, parent, variables,
 // addons and formation; Deleted() the apps a client deleted.
 //
-// A deployment moves only when a client GETs it; no clock is involved. Its
+// Without Scenario.Duration, a deployment moves only when a client GETs it; no clock is involved. Its
 // states are, in order:
 //
 //	queued × (QueuedPolls+1)   only when QueuedPolls > 0
@@ -104,6 +104,9 @@
 // QueuedPolls = 0 a deployment is "building" at creation and final on the 3rd
 // GET (2nd for build-error/aborted); with QueuedPolls = q it is final on the
 // (q+4)th. NeverFinish stops at "building". Listing deployments does not move them.
+// With Scenario.Duration, the states are also spread over that long on Options.Now: a GET
+// moves a deployment no further than is due, and AdvanceDue (the fake command calls it on
+// a ticker) moves every such deployment to what is due, with no GET.
 //
 // The scenario's log lines are split evenly (integer division) over the
 // non-queued states; a state's lines are appended when it is entered, before
@@ -150,6 +153,13 @@
 // "storage" meaning the upload host. A fault applies to Times requests
 // (0 means 1, negative means all) after letting After matching requests
 // through. Requests() shows which fault hit which request.
+//
+// Fault.OtherPort with Redirect answers an auth, API or stream request with a
+// redirect to another port of 127.0.0.1 (plain HTTP); what reaches that port
+// is logged as Server "elsewhere"; it also accepts a WebSocket and counts the
+// stream auth frames it reads (StreamTokensElsewhere). Options.TLS serves auth,
+// API and stream over TLS (TLSClientConfig trusts it); with PlainStream the
+// stream stays ws://.
 //
 // # Stream
 //

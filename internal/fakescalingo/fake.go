@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -58,6 +60,9 @@ type Options struct {
 	// (RegionAPIURL) and listed by /v1/regions after Region. One JWT is valid
 	// in every region; an app lives in one region and is 404 in the others.
 	OtherRegions []string
+	// ListedAPIURLs, by region name, is the API URL that /v1/regions gives for a
+	// region instead of its server's: a host that does not resolve, say.
+	ListedAPIURLs map[string]string
 	// CollaboratorToken, when set, is a second API token the auth server
 	// exchanges. Its user is a collaborator of every app, not its owner: it
 	// can do everything but delete an app (403), as roles.md says.
@@ -77,6 +82,13 @@ type Options struct {
 	// leaves the window) to rate-limit 429s. The real API documents none, so
 	// by default there is none.
 	RateLimitRetryAfter bool
+	// TLS serves the auth, API and stream listeners over TLS (https://,
+	// wss://) with httptest's certificate, which TLSClientConfig trusts.
+	TLS bool
+	// PlainStream keeps the stream listener plain under TLS: the apps'
+	// links.deployments_stream says ws:// beside an https API, the downgrade
+	// a client must refuse.
+	PlainStream bool
 }
 
 // Server is a running fake. Its fields are read-only.
@@ -94,9 +106,12 @@ type Server struct {
 	once    sync.Once
 
 	auth, api, stream, storage, blob *httptest.Server
-	regions                          []*region // Region first, then OtherRegions
-	blobs                            *blobStore
-	transport                        *http.Transport // for forwarding uploads and fetching sources
+	// elsewhere is another port of 127.0.0.1 that Fault.OtherPort redirects to:
+	// whatever reaches it is logged as Server "elsewhere".
+	elsewhere *httptest.Server
+	regions   []*region // Region first, then OtherRegions
+	blobs     *blobStore
+	transport *http.Transport // for forwarding uploads and fetching sources
 
 	mu      sync.Mutex
 	apps    map[string]*app    // by name and by id
@@ -114,6 +129,8 @@ type Server struct {
 
 	logMu sync.Mutex
 	reqs  []Request
+
+	streamTokensElsewhere atomic.Int32 // stream auth frames that reached the other port
 }
 
 // Request is one request the fake received, for assertions such as "nothing
@@ -121,7 +138,8 @@ type Server struct {
 type Request struct {
 	// Server is "auth", "api", "stream", "storage" (the upload host) or
 	// "blob" (the built-in storage itself, reached directly after a redirect),
-	// or "app" (an app server, Scenario.Serve).
+	// "app" (an app server, Scenario.Serve), or "elsewhere" (another port,
+	// Fault.OtherPort).
 	Server string
 	// Region is the region of the API server that got it ("api" only); for
 	// "app", the app's name.
@@ -184,14 +202,15 @@ func Start(opts Options) (*Server, error) {
 		}
 		seen[name] = true
 		rg := &region{name: name}
-		rg.srv = httptest.NewServer(s.middleware("api", name, s.apiHandler(name)))
+		rg.srv = s.startServer(s.middleware("api", name, s.apiHandler(name)), opts.TLS)
 		rg.url = rg.srv.URL
 		s.regions = append(s.regions, rg)
 	}
 	s.api = s.regions[0].srv
-	s.auth = s.newServer("auth", s.authHandler())
-	s.stream = s.newServer("stream", http.HandlerFunc(s.serveStream))
+	s.auth = s.startServer(s.middleware("auth", "", s.authHandler()), opts.TLS)
+	s.stream = s.startServer(s.middleware("stream", "", http.HandlerFunc(s.serveStream)), opts.TLS && !opts.PlainStream)
 	s.storage = s.newServer("storage", http.HandlerFunc(s.serveStorageFront))
+	s.elsewhere = s.newServer("elsewhere", http.HandlerFunc(s.serveElsewhere))
 	s.AuthURL = s.auth.URL
 	s.APIURL = s.api.URL
 	s.StreamURL = "ws" + strings.TrimPrefix(s.stream.URL, "http")
@@ -214,7 +233,7 @@ func (s *Server) Close() {
 			c.CloseNow()
 		}
 		s.mu.Unlock()
-		servers := []*httptest.Server{s.auth, s.stream, s.storage, s.blob}
+		servers := []*httptest.Server{s.auth, s.stream, s.storage, s.blob, s.elsewhere}
 		for _, rg := range s.regions {
 			servers = append(servers, rg.srv)
 		}
@@ -245,6 +264,25 @@ func (s *Server) Requests() []Request {
 
 func (s *Server) newServer(role string, h http.Handler) *httptest.Server {
 	return httptest.NewServer(s.middleware(role, "", h))
+}
+
+// startServer starts h on 127.0.0.1, over TLS when asked.
+func (s *Server) startServer(h http.Handler, useTLS bool) *httptest.Server {
+	if !useTLS {
+		return httptest.NewServer(h)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.StartTLS()
+	return srv
+}
+
+// TLSClientConfig returns a TLS configuration that trusts the fake's
+// certificate (Options.TLS), or nil when the fake speaks plain HTTP.
+func (s *Server) TLSClientConfig() *tls.Config {
+	if !s.opts.TLS {
+		return nil
+	}
+	return s.api.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
 }
 
 // forwardedHeader marks the fake's own requests (upload forwarding, source

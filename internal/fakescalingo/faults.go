@@ -1,6 +1,7 @@
 package fakescalingo
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // Fault makes matching requests misbehave. Set one effect (Status, Redirect,
@@ -34,6 +37,12 @@ type Fault struct {
 	// Redirect ("301", "302", "307" or "308") answers an upload with a
 	// redirect to the storage's own signed URL (Location set), as S3 or a proxy would.
 	Redirect string
+	// OtherPort, with Redirect, answers any request (auth, API, stream) with
+	// a redirect to the same path and query on another port of 127.0.0.1,
+	// plain HTTP, as a hostile or misconfigured front would. What arrives there
+	// is logged as Server "elsewhere"; a client that keeps credentials in
+	// their origin sends nothing there.
+	OtherPort bool
 	// DropResponse does the work (creates the deployment, stores the upload…)
 	// then closes the connection without answering.
 	DropResponse bool
@@ -62,6 +71,8 @@ func (f *faultState) describe() string {
 	switch {
 	case f.Status != 0:
 		parts = append(parts, "status "+strconv.Itoa(f.Status))
+	case f.Redirect != "" && f.OtherPort:
+		parts = append(parts, "redirect "+f.Redirect+" to another port")
 	case f.Redirect != "":
 		parts = append(parts, "redirect "+f.Redirect)
 	case f.DropResponse:
@@ -150,6 +161,11 @@ func (s *Server) applyFault(role string, f *faultState, w *statusWriter, r *http
 			http.Error(w, "fakescalingo: bad Fault.Redirect "+f.Redirect, http.StatusInternalServerError)
 			return false
 		}
+		if f.OtherPort {
+			w.Header().Set("Location", s.elsewhere.URL+r.URL.RequestURI())
+			w.WriteHeader(code)
+			return false
+		}
 		target, ok := s.storageTarget(r)
 		if !ok {
 			writeS3Error(w, http.StatusForbidden, "AccessDenied", "Unknown upload URL")
@@ -231,3 +247,34 @@ func writeS3Error(w http.ResponseWriter, status int, code, msg string) {
 	w.WriteHeader(status)
 	fmt.Fprintf(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message><RequestId>%s</RequestId></Error>", code, msg, randomHex(8))
 }
+
+// serveElsewhere is the other port Fault.OtherPort redirects to, ready to take what a
+// client would wrongly bring: it answers any request 200 {}, and accepts a WebSocket
+// to read the stream's auth frame (StreamTokensElsewhere counts those).
+func (s *Server) serveElsewhere(w http.ResponseWriter, r *http.Request) {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		writeJSON(w, http.StatusOK, map[string]any{})
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if _, msg, err := c.Read(ctx); err == nil && strings.Contains(string(msg), `"token"`) {
+		s.streamTokensElsewhere.Add(1)
+	}
+}
+
+// StreamTokensElsewhere returns how many stream auth frames (which carry the JWT)
+// reached the other port of Fault.OtherPort.
+func (s *Server) StreamTokensElsewhere() int { return int(s.streamTokensElsewhere.Load()) }

@@ -105,7 +105,11 @@ func (s *Server) createAppAnswer(w http.ResponseWriter, name string, parent *app
 	if parent != nil {
 		parentName = parent.name
 	}
-	a := s.newApp(name, region, parentName, s.planned[name])
+	sc, ok := s.planned[name]
+	if !ok {
+		sc = s.planned[""]
+	}
+	a := s.newApp(name, region, parentName, sc)
 	a.isNew = true
 	if parent != nil {
 		s.inherit(parent, a)

@@ -24,6 +24,10 @@ type Scenario struct {
 	Log []string
 	// QueuedPolls keeps deployments "queued" for this many status GETs.
 	QueuedPolls int
+	// Duration, when set, spreads a deployment's states evenly over this long
+	// on Options.Now from its creation: a GET moves it no further than is
+	// due, and AdvanceDue moves it (streaming) to what is due.
+	Duration time.Duration
 	// NeverFinish keeps deployments "building" forever.
 	NeverFinish bool
 	// URL is the app's "url"; default https://<name>.<region>.scalingo.io.
@@ -222,7 +226,8 @@ func (s *Server) AddApp(name string, sc Scenario) {
 }
 
 // PlanApp sets the scenario of an app that a client will create (a child
-// app); without it a created app has the zero Scenario.
+// app); PlanApp("", sc) sets it for every created app without a plan of its
+// own. Without either, a created app has the zero Scenario.
 func (s *Server) PlanApp(name string, sc Scenario) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -23,9 +23,11 @@ import (
 var componentOnly = []string{"job-name", "stage", "image", "environment"}
 
 // notComponentInputs are tool inputs the components leave out on purpose: a secret written as an
-// input would sit in the pipeline file; it comes from a masked CI/CD variable instead. (env is an
+// input would sit in the pipeline file; it comes from a masked CI/CD variable instead
+// (SCALINGO_API_TOKEN, SCALINGO_GITLAB_TOKEN); github-token and github-deployments mean nothing
+// on GitLab. (env is an
 // input: its lines name variables, and secret values are referenced, `SENTRY_DSN=$SENTRY_DSN`.)
-var notComponentInputs = []string{"api-token"}
+var notComponentInputs = []string{"api-token", "gitlab-token", "github-token", "github-deployments"}
 
 // reviewInputs belong to the review-app component (templates/review-app.yml), not to deploy.yml.
 var reviewInputs = []string{"review-app", "review-app-name", "copy-env", "addons", "destroy", "allow-forks", "fork-label"}

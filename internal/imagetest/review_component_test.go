@@ -66,7 +66,7 @@ func TestReviewComponent(t *testing.T) {
 
 	t.Run("each input reaches both jobs", func(t *testing.T) {
 		t.Parallel()
-		given := map[string]string{"app": "my-app", "output-file": "out.env", "timeout": "7m", "wait": "false", "allow-forks": "true"}
+		given := map[string]string{"app": "my-app", "output-file": "out.env", "timeout": "7m", "wait": "false", "allow-forks": "true", "pr-comment": "false"}
 		for name, in := range c.inputs {
 			if _, ok := given[name]; !ok && !slices.Contains(reviewComponentOnly, name) && in.Type != "boolean" {
 				given[name] = "value-of-" + name

@@ -11,15 +11,19 @@ import (
 // one line that no CI runner can read a command into:
 //
 //   - every control character (C0, DEL, C1 with U+0085), the line and paragraph
-//     separators U+2028 and U+2029, and invalid UTF-8 are shown escaped (\r, \n, \t, \v,
-//     \f, \xNN, \uNNNN), and a backslash as \\, so that two names never print alike;
+//     separators U+2028 and U+2029, every format character (Unicode category Cf: the
+//     zero-width space U+200B, the soft hyphen U+00AD, the BOM, bidi overrides…) and
+//     invalid UTF-8 are shown escaped (\r, \n, \t, \v, \f, \xNN, \uNNNN), and a
+//     backslash as \\, so that two names never print alike. A format character is
+//     invisible: "##\u200bvso[" reads as "##vso[" to a person, and a log viewer or a
+//     later tool that drops such characters would read an Azure Pipelines command in it;
 //   - a colon that, past leading whitespace, would start the line is escaped: the GitHub
 //     runner trims all Unicode whitespace (U+3000 too) before looking for "::";
 //   - "##[" (the GitHub runner's legacy command form, honoured anywhere in a line) and
 //     "##vso[" (Azure Pipelines' logging commands, honoured anywhere too) are broken.
 //
 // GitLab sections need \r and ESC, which are escaped. The result holds no character for
-// which unicode.IsControl is true.
+// which unicode.IsControl is true, and none of category Cf.
 func Escape(s string) string { return escape(s, true) }
 
 // EscapeLines escapes each line of s as Escape does, keeping the line breaks and leaving
@@ -99,7 +103,9 @@ func escapeWith(s string, backslash, log bool) string {
 			b.WriteString(`\f`)
 		case r < 0x80 && unicode.IsControl(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029':
+		case r > 0xffff && unicode.Is(unicode.Cf, r): // tags, musical and shorthand format controls
+			fmt.Fprintf(&b, `\U%08x`, r)
+		case unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
@@ -119,7 +125,7 @@ func escapeWith(s string, backslash, log bool) string {
 // safe tells whether s needs no escaping, the common case.
 func safe(s string, backslash bool) bool {
 	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || (backslash && r == '\\') {
+		if r == utf8.RuneError || unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) || (backslash && r == '\\') {
 			return false
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 )
 
 // want per CI, written out rather than read from ci's table, so that a wrong entry
@@ -51,7 +50,7 @@ func TestReporter_EveryCI(t *testing.T) {
 			if !ok {
 				t.Fatalf("no row for %s", c.Name)
 			}
-			kind := config.Platform(c.Platform)
+			kind := c
 
 			var out bytes.Buffer
 			r := New(kind, &out, env(), fixed)

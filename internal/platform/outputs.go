@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
-
-	"github.com/sethvargo/go-githubactions"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
@@ -26,6 +25,9 @@ type Outputs struct {
 	App string
 	// Health is "ok" or "failed" once a health check ran.
 	Health string
+	// DashboardURL is the app's page on Scalingo's dashboard (one target; with several,
+	// each target's is in Deployments).
+	DashboardURL string
 	// Deployments is the one-line JSON array of every target's outcome. It is written
 	// as is: JSON encoding already keeps it on one line and escapes control characters.
 	Deployments string
@@ -61,6 +63,7 @@ func (o Outputs) list() []output {
 		{"app", "SCALINGO_APP_NAME", o.App, false},
 		{"health", "SCALINGO_HEALTH", o.Health, false},
 		{"deployments", "SCALINGO_DEPLOYMENTS", o.Deployments, true},
+		{"dashboard-url", "SCALINGO_DASHBOARD_URL", o.DashboardURL, false},
 	}
 	for _, a := range o.PerApp {
 		l = append(l,
@@ -106,28 +109,49 @@ func (r *Reporter) outputEnvFile() string {
 	return r.getenv(r.outputEnv)
 }
 
-func (r *Reporter) githubOutputs(o Outputs) (err error) {
-	if r.getenv("GITHUB_OUTPUT") == "" {
-		// go-githubactions panics on an unset GITHUB_OUTPUT (it opens ""). The run goes on
-		// without outputs: CheckDestinations has warned already, or warns now.
+// githubOutputs appends the outputs to GITHUB_OUTPUT, each as actions/toolkit writes one:
+// name<<DELIM, the value, DELIM, with a fresh random delimiter for each value. A fixed
+// delimiter (go-githubactions' _GitHubActionsFileCommandDelimeter_) would be ended early
+// by a value equal to it: a git-ref input, or an app URL from the API.
+func (r *Reporter) githubOutputs(o Outputs) error {
+	path := r.getenv("GITHUB_OUTPUT")
+	if path == "" {
+		// The run goes on without outputs: CheckDestinations has warned already, or warns now.
 		r.warnNoGitHubOutput()
 		return nil
 	}
-	// It also panics when the file cannot be written: turn that into an error.
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("write outputs: %v", p)
-		}
-	}()
-	gha := githubactions.New(githubactions.WithGetenv(r.getenv), githubactions.WithWriter(r.out))
+	var b strings.Builder
 	for _, p := range o.list() {
-		if p.github != "" && p.value != "" {
-			// One line, whatever the value: go-githubactions writes a heredoc with a fixed
-			// delimiter, which a value holding a newline and that delimiter would close,
-			// to add outputs of its own after it.
-			gha.SetOutput(p.github, r.value(p))
+		if p.github == "" || p.value == "" {
+			continue
+		}
+		if err := writeHeredoc(&b, p.github, r.value(p), "ghadelimiter_"+randomToken()); err != nil {
+			return fmt.Errorf("write outputs to GITHUB_OUTPUT: %w", err)
 		}
 	}
+	f, err := openDestination(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY)
+	if err != nil {
+		return fmt.Errorf("write outputs: %w", err)
+	}
+	// One write: the file is the runner's, and half an entry would break every output.
+	_, err = f.WriteString(b.String())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write outputs to %s: %w", Escape(path), err)
+	}
+	return nil
+}
+
+// writeHeredoc writes one GITHUB_OUTPUT entry under delim (128 random bits, fresh for
+// each value), and refuses a value that holds it, as actions/toolkit does, rather than
+// end the entry early.
+func writeHeredoc(b *strings.Builder, name, value, delim string) error {
+	if strings.Contains(value, delim) || strings.Contains(name, delim) {
+		return fmt.Errorf("the value of %s holds its delimiter", name)
+	}
+	fmt.Fprintf(b, "%s<<%s\n%s\n%s\n", name, delim, value, delim)
 	return nil
 }
 
@@ -231,12 +255,70 @@ func (r *Reporter) CheckDestinations(outputFile string) error {
 // and a committed `scalingo-deploy.env -> /some/file` must not make the run overwrite
 // that file. The files a runner names (GITHUB_OUTPUT…) are opened the same way: the runner
 // makes them plain files.
+//
+// Only a regular file is written, or one of the devices in writableDevices: a FIFO would
+// block the run until a reader came (or forever), and a socket or another device is no
+// place for outputs. Opening never blocks (O_NONBLOCK: a FIFO without a reader fails at
+// once with ENXIO, as a socket does); what was opened is then checked with fstat, so that
+// a path swapped between a check and the open is caught too.
 func openDestination(path string, flag int) (*os.File, error) {
-	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW, 0o644)
-	if errors.Is(err, syscall.ELOOP) {
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+	switch {
+	case errors.Is(err, syscall.ELOOP):
 		return nil, fmt.Errorf("%s is a symbolic link: an output file is never written through one", Escape(path))
+	case errors.Is(err, syscall.ENXIO):
+		// A FIFO without a reader, a socket, or a device with nothing behind it.
+		if fi, lerr := os.Lstat(path); lerr == nil {
+			return nil, notRegular(path, fi)
+		}
+		return nil, err
+	case err != nil:
+		return nil, err
 	}
-	return f, err
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() && !writableDevice(path, fi) {
+		f.Close()
+		return nil, notRegular(path, fi)
+	}
+	return f, nil
+}
+
+// writableDevices are the devices an output may go to: /dev/null to throw outputs away,
+// /dev/full to see a write error named. Both swallow what is written and block no one.
+var writableDevices = []string{"/dev/null", "/dev/full"}
+
+func writableDevice(path string, fi fs.FileInfo) bool {
+	if fi.Mode()&fs.ModeCharDevice == 0 {
+		return false
+	}
+	for _, d := range writableDevices {
+		if filepath.Clean(path) == d {
+			return true
+		}
+	}
+	return false
+}
+
+// notRegular says what path is instead of a regular file.
+func notRegular(path string, fi fs.FileInfo) error {
+	kind := "not a regular file"
+	switch m := fi.Mode(); {
+	case m&fs.ModeNamedPipe != 0:
+		kind = "a FIFO (named pipe)"
+	case m&fs.ModeSocket != 0:
+		kind = "a socket"
+	case m&fs.ModeCharDevice != 0:
+		kind = "a character device"
+	case m&fs.ModeDevice != 0:
+		kind = "a block device"
+	case m.IsDir():
+		kind = "a directory"
+	}
+	return fmt.Errorf("%s is %s: outputs go to a regular file only (or %s)", Escape(path), kind, strings.Join(writableDevices, ", "))
 }
 
 func checkWritable(path string) error {

@@ -1,6 +1,7 @@
-// Package platform speaks each CI system's dialect (ci.Dialect): GitHub workflow commands,
-// outputs and step summary (also on Forgejo and Gitea); GitLab collapsible sections;
-// plain lines elsewhere; and dotenv files where the CI's pipeline reads them.
+// Package platform speaks each CI system's dialect (ci.Dialect, one type each in
+// dialect.go): GitHub workflow commands, outputs and step summary (also on Forgejo and
+// Gitea); GitLab collapsible sections; Azure logging commands; plain lines elsewhere; and
+// dotenv files where the CI's pipeline reads them.
 package platform
 
 import (
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 )
 
 // Reporter writes a run's output in the platform's dialect. Its methods are safe for
@@ -27,29 +27,29 @@ type Reporter struct {
 }
 
 type core struct {
-	// dialect and outputEnv are the CI's (kind.CI()): every decision below is one of
-	// them, never the CI's name.
+	// dialect and outputEnv are the CI's: every decision below is one of them, never
+	// the CI's name. speak is the dialect's type, which writes what the log reads.
 	dialect   ci.Dialect
+	speak     dialect
 	outputEnv string
 	getenv    func(string) string
 	now       func() time.Time
 
 	mu             sync.Mutex
 	out            *Redactor
-	seq            int    // numbers GitLab sections
-	lastTitle      string // the last plain-text group title printed
-	warnedNoOutput bool   // the missing GITHUB_OUTPUT was told
+	warnedNoOutput bool // the missing GITHUB_OUTPUT was told
 }
 
-// New returns a Reporter for kind writing to out, in the dialect of kind's CI. Every line
-// goes through a Redactor, so a secret registered with Mask never reaches the log in
-// clear, on any platform.
-func New(kind config.Platform, out io.Writer, getenv func(string) string, now func() time.Time) *Reporter {
+// New returns a Reporter writing to out in c's dialect. Every line goes through a
+// Redactor, so a secret registered with Mask never reaches the log in clear, on any
+// platform.
+func New(c ci.CI, out io.Writer, getenv func(string) string, now func() time.Time) *Reporter {
 	if now == nil {
 		now = time.Now
 	}
-	c := kind.CI()
-	return &Reporter{core: &core{dialect: c.Dialect, outputEnv: c.OutputEnv, getenv: getenv, now: now, out: NewRedactor(out)}}
+	red := NewRedactor(out)
+	return &Reporter{core: &core{dialect: c.Dialect, speak: newDialect(c.Dialect, red, now), outputEnv: c.OutputEnv,
+		getenv: getenv, now: now, out: red}}
 }
 
 // For returns the view of one target among several: every line it prints starts with
@@ -72,6 +72,10 @@ func (r *Reporter) prefixed(s string) string {
 // is replaced there too.
 func (r *Reporter) Stderr(w io.Writer) io.Writer { return r.out.Wrap(w) }
 
+// Redact returns s with every secret registered with Mask replaced by ***: for a file
+// this program writes from text it does not control (a report the CI uploads).
+func (r *Reporter) Redact(s string) string { return r.out.Redact(s) }
+
 // Annotates tells whether Error reaches the CI as an annotation of its own (GitHub's
 // workflow commands), so that a caller need not also print the error as a plain line.
 func (r *Reporter) Annotates() bool { return r.dialect == ci.GitHubCommands }
@@ -88,11 +92,7 @@ func (r *Reporter) Mask(secret string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.dialect == ci.GitHubCommands {
-		// Straight to the underlying writer: through the redactor the command would
-		// arrive masked, and mean nothing.
-		fmt.Fprintf(r.out.w, "::add-mask::%s\n", escapeData(secret))
-	}
+	r.speak.mask(secret)
 	r.out.Add(secret)
 }
 
@@ -119,14 +119,19 @@ func (r *Reporter) Notice(format string, args ...any) { r.annotate("notice", for
 func (r *Reporter) Error(format string, args ...any) { r.annotate("error", format, args...) }
 
 func (r *Reporter) annotate(level, format string, args ...any) {
-	msg := r.prefixed(EscapeLines(fmt.Sprintf(format, args...)))
+	r.Annotate(level, "scalingo-deploy", "", 0, 0, fmt.Sprintf(format, args...))
+}
+
+// Annotate prints an annotation at a place in the repository: level is "error",
+// "warning" or "notice", title says what speaks, file is relative to the repository (""
+// for none), line and col are 0 when unknown. On GitHub it is a workflow command shown
+// at that line; on Azure a logged issue; elsewhere a line "level: file:line: msg". msg
+// and file may be untrusted: they are escaped.
+func (r *Reporter) Annotate(level, title, file string, line, col int, msg string) {
+	msg = r.prefixed(EscapeLines(msg))
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.dialect == ci.GitHubCommands {
-		fmt.Fprintf(r.out, "::%s title=scalingo-deploy::%s\n", level, escapeData(msg))
-		return
-	}
-	fmt.Fprintln(r.out, level+": "+msg)
+	r.speak.Annotate(level, Escape(title), file, line, col, msg)
 }
 
 // Group starts a collapsible section of the log and returns the function that ends it.
@@ -138,28 +143,12 @@ func (r *Reporter) Group(title string) (end func()) {
 		fmt.Fprintf(r.out, "%s--- %s\n", r.prefix, title)
 		return func() {}
 	}
-	switch r.dialect {
-	case ci.GitHubCommands:
-		fmt.Fprintf(r.out, "::group::%s\n", escapeData(title))
-		return func() { r.raw("::endgroup::\n") }
-	case ci.GitLabSections:
-		r.seq++
-		name := fmt.Sprintf("scalingo_deploy_%d", r.seq)
-		fmt.Fprintf(r.out, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", r.now().Unix(), name, title)
-		return func() { r.raw(fmt.Sprintf("\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", r.now().Unix(), name)) }
+	stop := r.speak.group(title)
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		stop()
 	}
-	// Plain logs cannot fold; a title repeated after a status line would only be noise.
-	if title != r.lastTitle {
-		fmt.Fprintf(r.out, "--- %s\n", title)
-		r.lastTitle = title
-	}
-	return func() {}
-}
-
-func (r *Reporter) raw(s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	io.WriteString(r.out, s)
 }
 
 // Untrusted prints text that this program does not control (an app's build log, a
@@ -175,23 +164,11 @@ func (r *Reporter) Untrusted(text string) {
 	text = r.prefixed(EscapeLog(text)) + "\n"
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.dialect != ci.GitHubCommands {
-		io.WriteString(r.out, text)
-		return
-	}
-	token := randomToken()
-	fmt.Fprintf(r.out, "::stop-commands::%s\n", token)
-	io.WriteString(r.out, text)
-	fmt.Fprintf(r.out, "::%s::\n", token)
+	r.speak.untrusted(text)
 }
 
 func randomToken() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// escapeData escapes a workflow command's message as the runner expects.
-func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }

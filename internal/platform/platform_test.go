@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ghrunner"
 )
 
@@ -48,13 +48,13 @@ var untrustedToken = regexp.MustCompile(`[0-9a-f]{32}`)
 
 func TestReporter_Golden(t *testing.T) {
 	t.Parallel()
-	for _, p := range []config.Platform{config.GitHub, config.GitLab, config.Drone, config.Woodpecker, config.Local} {
-		t.Run(string(p), func(t *testing.T) {
+	for _, p := range []string{ci.GitHub, ci.GitLab, ci.Drone, ci.Woodpecker, ci.Local} {
+		t.Run(p, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
-			script(New(p, &out, env(), fixed))
+			script(New(ci.ByPlatform(p), &out, env(), fixed))
 			got := untrustedToken.ReplaceAllString(out.String(), "TOKEN")
-			golden := filepath.Join("testdata", string(p)+".golden")
+			golden := filepath.Join("testdata", p+".golden")
 			if *update {
 				// Writing is all -update does: comparing the output with itself would
 				// pass whatever it is.
@@ -70,7 +70,7 @@ func TestReporter_Golden(t *testing.T) {
 			if got != string(want) {
 				t.Errorf("output differs from %s:\n%s", golden, got)
 			}
-			if strings.Count(got, "tk-us-secret-token") > boolInt(p == config.GitHub) {
+			if strings.Count(got, "tk-us-secret-token") > boolInt(p == ci.GitHub) {
 				t.Errorf("the secret shows:\n%s", got)
 			}
 		})
@@ -90,7 +90,7 @@ func boolInt(b bool) int {
 func TestReporter_GitHubCommands(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	script(New(config.GitHub, &out, env(), fixed))
+	script(New(ci.ByPlatform(ci.GitHub), &out, env(), fixed))
 	commands, open := ghrunner.Commands(out.String())
 	if open {
 		t.Errorf("a stop-commands block left open:\n%s", out.String())
@@ -121,26 +121,27 @@ func TestWriteOutputs(t *testing.T) {
 	o := Outputs{DeploymentID: "d-1", Status: "success", AppURL: "https://a.example", GitRef: "abc", ArchiveSize: 1234}
 	tests := []struct {
 		name     string
-		platform config.Platform
+		platform string
 		env      []string
 		want     map[string]string // file → content
 		wantErr  string
 	}{
 		{
-			name: "github", platform: config.GitHub, env: []string{"GITHUB_OUTPUT", "gh"},
-			want: map[string]string{"gh": "deployment-id<<_GitHubActionsFileCommandDelimeter_\nd-1\n_GitHubActionsFileCommandDelimeter_\n" +
-				"status<<_GitHubActionsFileCommandDelimeter_\nsuccess\n_GitHubActionsFileCommandDelimeter_\n" +
-				"app-url<<_GitHubActionsFileCommandDelimeter_\nhttps://a.example\n_GitHubActionsFileCommandDelimeter_\n" +
-				"git-ref<<_GitHubActionsFileCommandDelimeter_\nabc\n_GitHubActionsFileCommandDelimeter_\n" +
-				"archive-size<<_GitHubActionsFileCommandDelimeter_\n1234\n_GitHubActionsFileCommandDelimeter_\n"},
+			name: "github", platform: ci.GitHub, env: []string{"GITHUB_OUTPUT", "gh"},
+			// DELIM stands for each value's own random delimiter (TestWriteOutputs_Delimiters).
+			want: map[string]string{"gh": "deployment-id<<DELIM\nd-1\nDELIM\n" +
+				"status<<DELIM\nsuccess\nDELIM\n" +
+				"app-url<<DELIM\nhttps://a.example\nDELIM\n" +
+				"git-ref<<DELIM\nabc\nDELIM\n" +
+				"archive-size<<DELIM\n1234\nDELIM\n"},
 		},
-		{name: "github without GITHUB_OUTPUT: skipped with a warning", platform: config.GitHub, want: map[string]string{}},
+		{name: "github without GITHUB_OUTPUT: skipped with a warning", platform: ci.GitHub, want: map[string]string{}},
 		{
-			name: "gitlab dotenv", platform: config.GitLab, env: []string{},
+			name: "gitlab dotenv", platform: ci.GitLab, env: []string{},
 			want: map[string]string{"out.env": "SCALINGO_DEPLOYMENT_ID=d-1\nSCALINGO_DEPLOYMENT_STATUS=success\nSCALINGO_APP_URL=https://a.example\nSCALINGO_GIT_REF=abc\nSCALINGO_ARCHIVE_SIZE=1234\n"},
 		},
 		{
-			name: "drone with Harness DRONE_OUTPUT", platform: config.Drone, env: []string{"DRONE_OUTPUT", "harness"},
+			name: "drone with Harness DRONE_OUTPUT", platform: ci.Drone, env: []string{"DRONE_OUTPUT", "harness"},
 			want: map[string]string{
 				"out.env": "SCALINGO_DEPLOYMENT_ID=d-1\nSCALINGO_DEPLOYMENT_STATUS=success\nSCALINGO_APP_URL=https://a.example\nSCALINGO_GIT_REF=abc\nSCALINGO_ARCHIVE_SIZE=1234\n",
 				"harness": "SCALINGO_DEPLOYMENT_ID=d-1\nSCALINGO_DEPLOYMENT_STATUS=success\nSCALINGO_APP_URL=https://a.example\nSCALINGO_GIT_REF=abc\nSCALINGO_ARCHIVE_SIZE=1234\n",
@@ -156,10 +157,10 @@ func TestWriteOutputs(t *testing.T) {
 				kv = append(kv, tt.env[i], filepath.Join(dir, tt.env[i+1]))
 			}
 			file := ""
-			if tt.platform != config.GitHub {
+			if tt.platform != ci.GitHub {
 				file = filepath.Join(dir, "out.env")
 			}
-			err := New(tt.platform, &bytes.Buffer{}, env(kv...), fixed).WriteOutputs(o, file)
+			err := New(ci.ByPlatform(tt.platform), &bytes.Buffer{}, env(kv...), fixed).WriteOutputs(o, file)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -171,6 +172,7 @@ func TestWriteOutputs(t *testing.T) {
 			}
 			for name, want := range tt.want {
 				got, err := os.ReadFile(filepath.Join(dir, name))
+				got = randomDelimiter.ReplaceAll(got, []byte("DELIM"))
 				if err != nil || string(got) != want {
 					t.Errorf("%s = %q (%v), want %q", name, got, err, want)
 				}
@@ -182,7 +184,7 @@ func TestWriteOutputs(t *testing.T) {
 func TestWriteOutputs_PartialAndUnwritable(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	r := New(config.GitLab, &bytes.Buffer{}, env(), fixed)
+	r := New(ci.ByPlatform(ci.GitLab), &bytes.Buffer{}, env(), fixed)
 	if err := r.WriteOutputs(Outputs{ArchiveSize: 10, GitRef: "g\nx"}, filepath.Join(dir, "o.env")); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +192,7 @@ func TestWriteOutputs_PartialAndUnwritable(t *testing.T) {
 	if string(got) != "SCALINGO_GIT_REF=g\\nx\nSCALINGO_ARCHIVE_SIZE=10\n" {
 		t.Errorf("partial outputs = %q", got)
 	}
-	gh := New(config.GitHub, &bytes.Buffer{}, env("GITHUB_OUTPUT", filepath.Join(dir, "missing", "out")), fixed)
+	gh := New(ci.ByPlatform(ci.GitHub), &bytes.Buffer{}, env("GITHUB_OUTPUT", filepath.Join(dir, "missing", "out")), fixed)
 	if err := gh.WriteOutputs(Outputs{Status: "x"}, ""); err == nil {
 		t.Error("an unwritable GITHUB_OUTPUT gave no error")
 	}
@@ -222,7 +224,7 @@ func TestSummary(t *testing.T) {
 	}
 
 	path := filepath.Join(t.TempDir(), "summary.md")
-	r := New(config.GitHub, &bytes.Buffer{}, env("GITHUB_STEP_SUMMARY", path), fixed)
+	r := New(ci.ByPlatform(ci.GitHub), &bytes.Buffer{}, env("GITHUB_STEP_SUMMARY", path), fixed)
 	r.Mask("secret-value")
 	s.LogTail = "leaked secret-value here"
 	if err := r.WriteSummary(s); err != nil {
@@ -237,7 +239,7 @@ func TestSummary(t *testing.T) {
 func TestReporter_StderrSharesMasks(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
-	r := New(config.GitLab, &out, env(), fixed)
+	r := New(ci.ByPlatform(ci.GitLab), &out, env(), fixed)
 	stderr := r.Stderr(&errb)
 	r.Mask("jwt-issued-later")
 	io.WriteString(stderr, "error: bearer jwt-issued-later refused\n")

@@ -10,21 +10,60 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
-// Summary is the facts of a finished run.
+// Summary is the facts of one target of a finished run, and what they mean.
 type Summary struct {
 	App          string
 	Region       string
 	DeploymentID string
 	GitRef       string
 	Status       string
-	Duration     time.Duration
-	ArchiveSize  int64
-	AppURL       string
+	// Health is "ok" or "failed" once a health check ran, else empty.
+	Health      string
+	Duration    time.Duration
+	ArchiveSize int64
+	AppURL      string
+	// DashboardURL is the app's page on Scalingo's dashboard; DeploymentsURL, its
+	// deployments' page.
+	DashboardURL, DeploymentsURL string
+	// Verdict gives the mark; Said says in words what happened ("deployed my-app in
+	// 42 s: https://…"), FirstError is the build's first error line, if one was found,
+	// and Todo what to do when the target did not deploy.
+	Verdict    Verdict
+	Said       string
+	FirstError string
+	Todo       string
 	// LogTail is the end of the build log, shown on failure.
 	LogTail string
 }
 
-// Line is the one plain line that ends every run, on every platform.
+// Verdict is how a target ended, as its mark shows it.
+type Verdict int
+
+const (
+	// Deployed: the new version runs (and answered its health check).
+	Deployed Verdict = iota
+	// Started: created, not waited for.
+	Started
+	// Failed: a failing status, a failed health check, or an error (exit code 1).
+	Failed
+	// TimedOut: still running at Scalingo when the wait ran out (exit code 3).
+	TimedOut
+)
+
+// Mark is the verdict's sign.
+func (v Verdict) Mark() string {
+	switch v {
+	case Deployed:
+		return "✅"
+	case Started:
+		return "▶️"
+	case TimedOut:
+		return "⏳"
+	}
+	return "❌"
+}
+
+// Line is the record that scripts read, one per target, just above the verdict in words.
 func (s Summary) Line() string {
 	parts := []string{"app=" + Escape(s.App), "region=" + Escape(s.Region)}
 	add := func(k, v string) {
@@ -43,17 +82,27 @@ func (s Summary) Line() string {
 	return "scalingo-deploy: " + strings.Join(parts, " ")
 }
 
-// Markdown renders the summary as a GitHub step summary.
+// Sentence is the verdict in words, on one line: what Said, and the first error.
+func (s Summary) Sentence() string {
+	if s.FirstError == "" {
+		return s.Said
+	}
+	return s.Said + " — first error: " + s.FirstError
+}
+
+// Markdown renders the summary as a GitHub step summary: the mark of the verdict, what
+// happened and what to do when it did not deploy, the facts, the end of a failed build's
+// log.
 func (s Summary) Markdown() string {
 	var b strings.Builder
-	icon := "❌"
-	switch s.Status {
-	case "success":
-		icon = "✅"
-	case "":
-		icon = "⚠️"
+	heading := fmt.Sprintf("Scalingo deployment of `%s`", mdCell(s.App))
+	if s.Verdict == TimedOut {
+		heading = fmt.Sprintf("`%s` still running at Scalingo", mdCell(s.App))
 	}
-	fmt.Fprintf(&b, "### %s Scalingo deployment of `%s`\n\n", icon, mdCell(s.App))
+	fmt.Fprintf(&b, "### %s %s\n\n", s.Verdict.Mark(), heading)
+	if s.Verdict != Deployed {
+		b.WriteString(s.said(false) + "\n\n")
+	}
 	b.WriteString("| | |\n|---|---|\n")
 	row := func(k, v string) {
 		if v != "" {
@@ -65,42 +114,136 @@ func (s Summary) Markdown() string {
 	row("Deployment", s.DeploymentID)
 	row("Git ref", s.GitRef)
 	row("Status", orDash(s.Status))
+	row("Health", s.Health)
 	row("Duration", s.Duration.Round(time.Second).String())
 	if s.ArchiveSize > 0 {
 		row("Archive size", HumanBytes(s.ArchiveSize))
 	}
 	row("App URL", s.AppURL)
+	if s.DashboardURL != "" {
+		fmt.Fprintf(&b, "| Dashboard | %s |\n", s.links())
+	}
 	if s.LogTail != "" {
-		// A fence longer than any run of backticks in the log keeps the log inside it.
-		fence := strings.Repeat("`", max(3, longestRun(s.LogTail, '`')+1))
-		fmt.Fprintf(&b, "\n<details><summary>Build log (last lines)</summary>\n\n%s\n%s\n%s\n\n</details>\n", fence, strings.TrimRight(s.LogTail, "\n"), fence)
+		fmt.Fprintf(&b, "\n<details><summary>Build log (last lines)</summary>\n\n%s\n\n</details>\n", fenced(s.LogTail))
 	}
 	return b.String()
 }
 
+// said is the verdict in words as Markdown, what to do after it; marked, it starts with
+// the verdict's mark and the app's name stands out.
+func (s Summary) said(marked bool) string {
+	said := mdCell(s.Said)
+	if marked {
+		said = s.Verdict.Mark() + " " + strings.Replace(said, mdCell(s.App), "**"+mdCell(s.App)+"**", 1)
+	} else {
+		said = "**" + said + "**"
+	}
+	if s.FirstError != "" {
+		said += " — first error: " + mdCode(s.FirstError)
+	}
+	if s.Todo != "" {
+		said += ". " + upperFirst(mdCell(s.Todo)) + "."
+	}
+	return said
+}
+
+// links are the dashboard's pages of the app and of its deployments, as Markdown.
+func (s Summary) links() string {
+	l := fmt.Sprintf("[%s](%s)", mdCell(s.App), mdURL(s.DashboardURL))
+	if s.DeploymentsURL != "" {
+		l += fmt.Sprintf(" · [deployments](%s)", mdURL(s.DeploymentsURL))
+	}
+	return l
+}
+
 // Table renders the summaries of a run with several targets as one GitHub step summary:
-// a row per target, then the end of the build log of each that failed.
+// how many deployed, what happened to each that did not and what to do, a row per
+// target, then the end of the build log of each that failed.
 func Table(rows []Summary) string {
 	var b strings.Builder
-	icon := "✅"
+	verdict, deployed, health := Deployed, 0, false
 	for _, s := range rows {
-		if s.Status != "success" {
-			icon = "❌"
+		switch {
+		case s.Verdict == Deployed:
+			deployed++
+		case s.Verdict == Failed || verdict == Failed:
+			verdict = Failed
+		case s.Verdict == TimedOut || verdict == TimedOut:
+			verdict = TimedOut
+		default:
+			verdict = Started
+		}
+		health = health || s.Health != ""
+	}
+	what := "deployed"
+	if verdict == Started && deployed == 0 {
+		what, deployed = "started, not waited for", len(rows)
+	}
+	fmt.Fprintf(&b, "### %s %d of %d %s to Scalingo\n\n", verdict.Mark(), deployed, len(rows), what)
+	for _, s := range rows {
+		if s.Verdict != Deployed && s.Verdict != Started {
+			fmt.Fprintf(&b, "- %s\n", s.said(true))
 		}
 	}
-	fmt.Fprintf(&b, "### %s Scalingo deployment of %d apps\n\n", icon, len(rows))
-	b.WriteString("| App | Region | Status | Duration | Deployment | URL |\n|---|---|---|---|---|---|\n")
+	if verdict != Deployed && verdict != Started {
+		b.WriteString("\n")
+	}
+	healthCol, healthSep := "", ""
+	if health {
+		healthCol, healthSep = " Health |", "---|"
+	}
+	fmt.Fprintf(&b, "| App | Region | Status |%s Duration | Deployment | URL | Dashboard |\n|---|---|---|%s---|---|---|---|\n", healthCol, healthSep)
 	for _, s := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdCell(s.App), mdCell(s.Region), mdCell(orDash(s.Status)),
-			s.Duration.Round(time.Second), mdCell(orDash(s.DeploymentID)), mdCell(orDash(s.AppURL)))
+		cell := ""
+		if health {
+			cell = " " + mdCell(orNone(s.Health)) + " |"
+		}
+		dash := "—"
+		if s.DashboardURL != "" {
+			dash = s.links()
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s %s |%s %s | %s | %s | %s |\n", mdCell(s.App), mdCell(s.Region), s.Verdict.Mark(), mdCell(orDash(s.Status)), cell,
+			s.Duration.Round(time.Second), mdCell(orDash(s.DeploymentID)), mdCell(orDash(s.AppURL)), dash)
 	}
 	for _, s := range rows {
 		if s.LogTail != "" {
-			fence := strings.Repeat("`", max(3, longestRun(s.LogTail, '`')+1))
-			fmt.Fprintf(&b, "\n<details><summary>Build log of %s (last lines)</summary>\n\n%s\n%s\n%s\n\n</details>\n", mdCell(s.App), fence, strings.TrimRight(s.LogTail, "\n"), fence)
+			fmt.Fprintf(&b, "\n<details><summary>Build log of %s (last lines)</summary>\n\n%s\n\n</details>\n", mdCell(s.App), fenced(s.LogTail))
 		}
 	}
 	return b.String()
+}
+
+// fenced puts a log in a code block that no line of it can close: the fence is longer
+// than any run of backticks in the log.
+func fenced(log string) string {
+	fence := strings.Repeat("`", max(3, longestRun(log, '`')+1))
+	return fence + "\n" + strings.TrimRight(log, "\n") + "\n" + fence
+}
+
+// mdCode is s as inline code, whatever backticks it holds.
+func mdCode(s string) string {
+	s = Escape(s)
+	ticks := strings.Repeat("`", longestRun(s, '`')+1)
+	return ticks + " " + s + " " + ticks
+}
+
+// mdURL is u as a Markdown link target: no space nor parenthesis can end it early.
+func mdURL(u string) string {
+	return strings.NewReplacer(" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E").Replace(Escape(u))
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 // WriteSummary appends the summary of a run to GITHUB_STEP_SUMMARY in GitHub's dialect
@@ -115,7 +258,7 @@ func (r *Reporter) WriteSummary(rows ...Summary) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := openDestination(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY)
 	if err != nil {
 		return fmt.Errorf("write the step summary: %w", err)
 	}

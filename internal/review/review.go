@@ -72,11 +72,12 @@ type Setup struct {
 }
 
 // ForkError refuses a request from another repository: its code would run with the
-// parent's token and copies.
-type ForkError struct{}
+// parent's token and copies. CI words the message as that CI does.
+type ForkError struct{ CI ci.CI }
 
-func (ForkError) Error() string {
-	return "this pull request comes from a fork: its code would run with this repository's Scalingo token and the copied variables; set allow-forks: true to deploy review apps of forks"
+func (e ForkError) Error() string {
+	return fmt.Sprintf("this %s comes from a fork: its code would run with this repository's Scalingo token and the copied variables; set %s to deploy review apps of forks",
+		e.CI.RequestWord(), e.CI.Setting("allow-forks", "true"))
 }
 
 // LabelError refuses a fork's request on an event that is not a maintainer's approval:
@@ -90,12 +91,12 @@ func (e LabelError) Error() string {
 // CheckFork refuses a fork's request unless allowed: by allow-forks, or by forkLabel,
 // on the event that adds that label; the closed event of a fork's request destroys its
 // review app, which runs none of its code. It sends nothing.
-func CheckFork(pr ci.PR, allowForks bool, forkLabel string) error {
+func CheckFork(c ci.CI, pr ci.PR, allowForks bool, forkLabel string) error {
 	switch {
 	case !pr.Fork || allowForks:
 		return nil
 	case forkLabel == "":
-		return ForkError{}
+		return ForkError{CI: c}
 	case pr.Closed, pr.Labeled == forkLabel:
 		return nil
 	}
@@ -406,8 +407,9 @@ func empty(ctx context.Context, c Child, s Setup) error {
 		return nil
 	}
 	var names []string
+	// Values are never printed by this tool; they are not masks either, so that outputs
+	// stay true (an inherited NODE_ENV=production would star "production" in the app URL).
 	for _, v := range held {
-		c.Reporter.Mask(v.Value)
 		if err := c.Client.DeleteVariable(ctx, c.Name, v.ID); err != nil && !notFound(err) {
 			return fmt.Errorf("remove variable %s that review app %s held: %w", v.Name, c.Name, err)
 		}
@@ -509,8 +511,8 @@ func values(ctx context.Context, c Child, s Setup, url string) ([]scalingo.Varia
 			found := false
 			for _, v := range parent {
 				if match(pattern, v.Name) {
-					c.Reporter.Mask(v.Value)
-					set(v.Name, v.Value)
+					set(v.Name, v.Value) // never printed, and not a mask: outputs are data
+
 					found = true
 				}
 			}

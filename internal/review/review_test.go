@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
-	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
@@ -63,7 +62,7 @@ func (r *rig) child(t *testing.T, name, parent, token string) Child {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	rep := platform.New(config.Local, r.out, func(string) string { return "" }, r.clock.Now)
+	rep := platform.New(ci.ByPlatform(ci.Local), r.out, func(string) string { return "" }, r.clock.Now)
 	return Child{Name: name, Parent: parent, Region: "osc-fr1", Client: client, Reporter: rep}
 }
 
@@ -106,19 +105,19 @@ func TestCheckFork(t *testing.T) {
 	}{
 		{"same repository", ci.PR{Number: 7, ForkKnown: true}, false, "", ""},
 		{"same repository, fork-label set, not labeled", ci.PR{Number: 7, ForkKnown: true}, false, "safe-to-deploy", ""},
-		{"fork refused", fork, false, "", "allow-forks"},
+		{"fork refused", fork, false, "", "ALLOW_FORKS"},
 		{"fork allowed", fork, true, "", ""},
 		{"fork labeled with the label", labeled("safe-to-deploy"), false, "safe-to-deploy", ""},
 		{"fork labeled with another label", labeled("bug"), false, "safe-to-deploy", "adds it again"},
 		{"fork synchronize while labeled", fork, false, "safe-to-deploy", "adds it again"},
-		{"fork labeled, no fork-label", labeled("safe-to-deploy"), false, "", "allow-forks"},
+		{"fork labeled, no fork-label", labeled("safe-to-deploy"), false, "", "ALLOW_FORKS"},
 		{"fork label case differs", labeled("Safe-To-Deploy"), false, "safe-to-deploy", "adds it again"},
 		{"fork closed, fork-label set: destroyed", closed, false, "safe-to-deploy", ""},
-		{"fork closed, no fork-label", closed, false, "", "allow-forks"},
+		{"fork closed, no fork-label", closed, false, "", "ALLOW_FORKS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckFork(tt.pr, tt.allow, tt.label)
+			err := CheckFork(ci.Detect(func(string) string { return "" }), tt.pr, tt.allow, tt.label)
 			if (err != nil) != (tt.refused != "") {
 				t.Fatalf("CheckFork = %v, want refused %v", err, tt.refused != "")
 			}

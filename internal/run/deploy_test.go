@@ -69,11 +69,13 @@ func TestRun_DeploysFromEachPlatform(t *testing.T) {
 				"SCALINGO_DEPLOYMENT_STATUS": "success",
 				"SCALINGO_APP_URL":           "https://my-app.osc-fr1.scalingo.io",
 				"SCALINGO_GIT_REF":           *dep.GitRef,
+				"SCALINGO_DASHBOARD_URL":     "https://dashboard.scalingo.com/apps/osc-fr1/my-app",
 			}
 			switch platform {
 			case "github":
 				got := readGitHubOutputs(t, ghOutput)
-				for k, v := range map[string]string{"deployment-id": dep.ID, "status": "success", "app-url": want["SCALINGO_APP_URL"], "git-ref": e["GITHUB_SHA"]} {
+				for k, v := range map[string]string{"deployment-id": dep.ID, "status": "success", "app-url": want["SCALINGO_APP_URL"], "git-ref": e["GITHUB_SHA"],
+					"dashboard-url": want["SCALINGO_DASHBOARD_URL"]} {
 					if got[k] != v {
 						t.Errorf("output %s = %q, want %q", k, got[k], v)
 					}
@@ -172,7 +174,7 @@ func TestRun_Verdicts(t *testing.T) {
 		{name: "build-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "build-error"}, code: 1, status: "build-error",
 			stderr: []string{"failed: build-error: the build failed"}},
 		{name: "crashed-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "crashed-error"}, code: 1, status: "crashed-error",
-			stderr: []string{"crashed-error: the app did not start", "scalingo --app APP logs"}},
+			stderr: []string{"crashed-error: the app did not start", "scalingo --app my-app logs"}},
 		{name: "timeout-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "timeout-error"}, code: 1, status: "timeout-error",
 			stderr: []string{"did not listen on $PORT"}},
 		{name: "hook-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "hook-error"}, code: 1, status: "hook-error",

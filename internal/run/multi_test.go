@@ -25,6 +25,7 @@ type deploymentEntry struct {
 	Status       string `json:"status"`
 	AppURL       string `json:"app_url"`
 	GitRef       string `json:"git_ref"`
+	DashboardURL string `json:"dashboard_url"`
 }
 
 func parseDeployments(t *testing.T, js string) []deploymentEntry {
@@ -213,14 +214,19 @@ func TestMulti_TwoRegions(t *testing.T) {
 		entries[1].App != "my-app" || entries[1].Region != "test-secnum-fr1" || out["status"] != "success" {
 		t.Errorf("outputs %v", out)
 	}
-	for _, k := range []string{"deployment-id", "app-url", "app"} {
+	for _, en := range entries {
+		if want := "https://dashboard.scalingo.com/apps/" + en.Region + "/" + en.App; en.DashboardURL != want {
+			t.Errorf("%s: dashboard_url %q, want %q", en.App, en.DashboardURL, want)
+		}
+	}
+	for _, k := range []string{"deployment-id", "app-url", "app", "dashboard-url"} {
 		if _, ok := out[k]; ok {
 			t.Errorf("output %s written with several targets", k)
 		}
 	}
 	md, _ := os.ReadFile(e["GITHUB_STEP_SUMMARY"])
 	for _, en := range entries {
-		if !strings.Contains(string(md), "| "+en.App+" | "+en.Region+" | success |") {
+		if !strings.Contains(string(md), "| "+en.App+" | "+en.Region+" | ✅ success |") {
 			t.Errorf("the step summary lacks a row for %s:\n%s", en.App, md)
 		}
 	}

@@ -213,8 +213,9 @@ func TestRun_HostileOutputValue(t *testing.T) {
 	for k := range got {
 		keys = append(keys, k)
 	}
-	// deployment-id, status, app-url, git-ref, archive-size, app, deployments: no more.
-	if len(got) != 7 || got["status"] != "success" || got["app-url"] != strings.ReplaceAll(url, "\n", `\n`) {
+	// deployment-id, status, app-url, git-ref, archive-size, app, deployments,
+	// dashboard-url: no more.
+	if len(got) != 8 || got["status"] != "success" || got["app-url"] != strings.ReplaceAll(url, "\n", `\n`) {
 		t.Errorf("GITHUB_OUTPUT holds %q: %v", keys, got)
 	}
 	if cmds, _ := ghrunner.Commands(res.stdout); strings.Contains(strings.Join(cmds, " "), "injected") {

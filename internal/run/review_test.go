@@ -173,7 +173,8 @@ func TestReview_Lifecycle(t *testing.T) {
 		t.Errorf("formation %+v, want web 2×S after the first success", child.Formation)
 	}
 	out := readGitHubOutputs(t, e["GITHUB_OUTPUT"])
-	if out["app"] != "my-app-pr42" || out["app-url"] != child.URL || out["status"] != "success" || out["deployment-id"] != deps[0].ID {
+	if out["app"] != "my-app-pr42" || out["app-url"] != child.URL || out["status"] != "success" || out["deployment-id"] != deps[0].ID ||
+		out["dashboard-url"] != "https://dashboard.scalingo.com/apps/osc-fr1/my-app-pr42" {
 		t.Errorf("outputs %v", out)
 	}
 	md, _ := os.ReadFile(e["GITHUB_STEP_SUMMARY"])
@@ -393,7 +394,7 @@ func TestReview_Refusals(t *testing.T) {
 		{name: "an invalid manifest", vars: []string{"SCALINGO_REVIEW_APP", "true", "CI_MERGE_REQUEST_IID", "42"},
 			manifest: `{"env":{"SECRET":{"generator":"password"}}}`, code: 2, stderr: []string{"env.SECRET.generator"}},
 		{name: "a fork", vars: []string{"SCALINGO_REVIEW_APP", "true", "CI_MERGE_REQUEST_IID", "42", "CI_MERGE_REQUEST_PROJECT_ID", "7", "CI_MERGE_REQUEST_SOURCE_PROJECT_ID", "666"},
-			code: 1, stderr: []string{"fork", "allow-forks"}},
+			code: 1, stderr: []string{"merge request comes from a fork", "SCALINGO_ALLOW_FORKS=true"}},
 		{name: "an app that is not a child", vars: []string{"SCALINGO_REVIEW_APP", "true", "CI_MERGE_REQUEST_IID", "42"},
 			setup: func(f *fakescalingo.Server) {
 				f.AddApp("my-app-pr42", fakescalingo.Scenario{Variables: map[string]string{"KEEP": "me"}})

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"syscall"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/archive"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
@@ -86,13 +88,8 @@ type hooks struct {
 	streamClock clock.Clock // the stream's reconnect backoff; nil: clock
 	timing      deploy.Timing
 	clientOpts  func(*scalingo.Options)
-}
-
-// Run is the whole program, with its environment passed in. It reports its own error
-// (once, through the platform's reporter so that secrets are masked) and returns it for
-// ExitCode.
-func Run(ctx context.Context, version string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return runWith(ctx, args, getenv, stdout, stderr, hooks{version: version})
+	// observers watch the deploy's events besides the run's own (tests).
+	observers []deploy.Observer
 }
 
 func runWith(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, h hooks) error {
@@ -100,7 +97,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		// Load keeps the token out of its messages, so no mask is needed yet.
 		fmt.Fprintf(stderr, "scalingo-deploy: invalid input:\n%s\n", indent(platform.EscapeLines(err.Error())))
-		if r := platform.New(config.Detect(getenv), stdout, getenv, nil); r.Annotates() {
+		if r := platform.New(ci.Detect(getenv), stdout, getenv, nil); r.Annotates() {
 			r.Error("invalid input: %s", err)
 		}
 		return err
@@ -117,7 +114,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	if h.clock == nil {
 		h.clock = clock.Real
 	}
-	r := platform.New(cfg.Platform, stdout, getenv, h.clock.Now)
+	r := platform.New(cfg.CI, stdout, getenv, h.clock.Now)
 	// Before anything else is printed: the runner masks from here on.
 	for _, secret := range cfg.Secrets() {
 		r.Mask(secret)
@@ -137,15 +134,13 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 
 	if cfg.Review.Enabled {
 		// Before any request: a fork's code would run with this token.
-		if err := review.CheckFork(cfg.Review.PR, cfg.Review.AllowForks, cfg.Review.ForkLabel); err != nil {
+		if err := review.CheckFork(cfg.CI, cfg.Review.PR, cfg.Review.AllowForks, cfg.Review.ForkLabel); err != nil {
 			report(r, errOut, nil, err)
 			return err
 		}
 		if !cfg.Review.PR.ForkKnown && !cfg.Review.AllowForks {
-			// Drone, Woodpecker and the CIs after them do not say where a pull request
-			// comes from, nor does an event that is not a pull request's: the pipeline's
-			// own trigger rules must keep forks out.
-			r.Warning("%s does not tell whether this run's code comes from a fork: this run cannot refuse one; keep fork pull requests from reaching this step (docs/review-apps.md)", cfg.CI.Name)
+			// The pipeline's own trigger rules must keep forks out (ci.ForkUnknown).
+			r.Warning("%s", cfg.CI.ForkUnknown())
 		}
 	}
 	// The run's mode: a fleet mode on the parents' review apps, a review app's destroy,
@@ -157,34 +152,26 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 		return destroyMain(ctx, cfg, getenv, r, errOut, h)
 	}
 
-	results, err := deployRun(ctx, cfg, getenv, r, h)
+	rep := newRunReport(r)
+	var fb *deployFeedback // pull-request feedback, feedback.go
+	if !cfg.DryRun {
+		var done func()
+		fb, done = startFeedback(ctx, cfg, getenv, r, h)
+		defer done()
+		if fb != nil {
+			h.observers = append(slices.Clip(h.observers), fb)
+		}
+	}
+	results, size, err := deployRun(ctx, cfg, getenv, r, rep, h)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		// Interrupted: whatever failed then failed because of the signal.
 		err = cause
 	}
+	if fb != nil {
+		fb.finish(results) // before the verdict, which stays the last line
+	}
 	if results != nil {
-		if werr := r.WriteOutputs(outputsOf(results), cfg.OutputFile); werr != nil {
-			err = errors.Join(err, &outputsError{werr})
-		}
-		rows := make([]platform.Summary, len(results))
-		created := err != nil
-		for i, res := range results {
-			o := res.Outputs
-			rows[i] = platform.Summary{App: res.App, Region: res.Region, DeploymentID: o.DeploymentID, GitRef: o.GitRef,
-				Status: o.Status, Duration: res.Duration, ArchiveSize: o.ArchiveSize, AppURL: o.AppURL}
-			if res.Err != nil {
-				rows[i].LogTail = res.LogTail
-			}
-			created = created || o.DeploymentID != ""
-		}
-		if created {
-			if serr := r.WriteSummary(rows...); serr != nil {
-				err = errors.Join(err, serr)
-			}
-		}
-		for _, row := range rows {
-			r.Printf("%s", row.Line())
-		}
+		return rep.finish(errOut, cfg.OutputFile, results, size, err)
 	}
 	if err != nil {
 		report(r, errOut, results, err)
@@ -193,40 +180,41 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 // deployRun builds the archive and, unless this is a dry run, deploys it to every
-// target. Nil results mean that nothing reached Scalingo, so there are no outputs to
-// write.
-func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) ([]*deploy.Result, error) {
+// target; size is the archive's. Nil results mean that nothing reached Scalingo, so
+// there are no outputs to write.
+func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, obs deploy.Observer, h hooks) (results []*deploy.Result, size int64, err error) {
 	arc, err := archive.Build(ctx, archive.Options{
 		Path:            cfg.Path,
 		Exclude:         cfg.Exclude,
 		MaxSize:         cfg.MaxSize,
 		TempDir:         getenv("TMPDIR"),
-		Skip:            skipOutput(cfg.OutputFile),
+		Skip:            skipOutput(cfg.OutputFile, cfg.CodeQualityReport),
 		SourceDateEpoch: cfg.SourceDateEpoch,
-		List:            cfg.List,
-		Capture:         capture(cfg),
+		// Every entry, whatever cfg.List: a failed build's log is mapped back to them.
+		List:    true,
+		Capture: capture(cfg),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("build the archive: %w", err)
+		return nil, 0, fmt.Errorf("build the archive: %w", err)
 	}
 	defer arc.Close()
 	describe(r, cfg, arc)
 	var man *manifest.Manifest
 	if cfg.Review.Enabled {
 		if man, err = parseManifest(arc.Captured); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if err := checkLinks(cfg, man); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	if cfg.DryRun {
-		return nil, nil
+		return nil, 0, nil
 	}
 
 	clients, done, err := newClients(ctx, cfg, getenv, r, h)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer done()
 
@@ -243,20 +231,25 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 		StreamClock: h.streamClock,
 		Timing:      h.timing,
 		Reporter:    r,
+		Observers:   append([]deploy.Observer{obs}, h.observers...),
 	}
 	for _, v := range cfg.Env {
 		plan.Settings.Env = append(plan.Settings.Env, scalingo.Variable{Name: v.Name, Value: v.Value})
 	}
 	if cfg.Review.Enabled {
 		if plan.Targets, err = ensureChildren(ctx, cfg, man, clients, r, h); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
-		return deploy.Deploy(ctx, plan)
+	} else {
+		for _, t := range cfg.Targets {
+			plan.Targets = append(plan.Targets, deploy.Target{App: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view(r, cfg, t.App)})
+		}
 	}
-	for _, t := range cfg.Targets {
-		plan.Targets = append(plan.Targets, deploy.Target{App: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view(r, cfg, t.App)})
+	results, err = deploy.Deploy(ctx, plan)
+	if results != nil {
+		pointAtFailures(r, cfg, arc, results)
 	}
-	return deploy.Deploy(ctx, plan)
+	return results, arc.Size, err
 }
 
 // view is the reporter of one target: r itself when it is the only one, else r's view
@@ -306,6 +299,7 @@ func destroyMain(ctx context.Context, cfg *config.Config, getenv func(string) st
 			err = errors.Join(err, werr)
 		}
 		r.Printf("scalingo-deploy: review-app=%s status=%s", platform.Escape(out.App), platform.Escape(orUnknown(out.Status)))
+		feedbackDestroyed(ctx, cfg, getenv, r, h, out) // feedback.go
 	}
 	if err != nil {
 		report(r, errOut, nil, err)
@@ -361,14 +355,24 @@ func regionClients(ctx context.Context, cfg *config.Config, base *scalingo.Clien
 		if err != nil {
 			return nil, fmt.Errorf("region %s: %w", region, err)
 		}
-		clients[region] = c
+		clients[region] = c.WithInput(apiURLInput(cfg, region, u))
 	}
 	return clients, nil
 }
 
+// apiURLInput names the input that sets a region's API URL, for the message when its
+// host does not exist: api-url when given (it differs from the built-in one), else region.
+func apiURLInput(cfg *config.Config, region, apiURL string) string {
+	if region == cfg.Region && apiURL == cfg.APIURL && apiURL != config.Regions[region] {
+		return "api-url"
+	}
+	return "region"
+}
+
 // outputsOf gathers the outputs of a run from its targets' results (the spec's rules:
 // one target, as always; several, the set's status and each target's own variables).
-func outputsOf(results []*deploy.Result) platform.Outputs {
+// size is the archive's.
+func outputsOf(results []*deploy.Result, size int64) platform.Outputs {
 	type entry struct {
 		App          string `json:"app"`
 		Region       string `json:"region"`
@@ -376,52 +380,55 @@ func outputsOf(results []*deploy.Result) platform.Outputs {
 		Status       string `json:"status"`
 		AppURL       string `json:"app_url"`
 		GitRef       string `json:"git_ref"`
+		DashboardURL string `json:"dashboard_url"`
 	}
 	entries := make([]entry, len(results))
 	for i, res := range results {
-		o := res.Outputs
-		entries[i] = entry{res.App, res.Region, o.DeploymentID, o.Status, o.AppURL, o.GitRef}
+		entries[i] = entry{res.App, res.Region, res.DeploymentID, string(res.Status), res.AppURL, res.GitRef, res.DashboardURL()}
 	}
 	js, _ := json.Marshal(entries) // strings only: cannot fail
 	if len(results) == 1 {
-		o := results[0].Outputs
-		o.App, o.Deployments = results[0].App, string(js)
-		return o
+		res := results[0]
+		return platform.Outputs{DeploymentID: res.DeploymentID, Status: string(res.Status), AppURL: res.AppURL,
+			GitRef: res.GitRef, ArchiveSize: size, App: res.App, Health: string(res.Health), Deployments: string(js),
+			DashboardURL: res.DashboardURL()}
 	}
-	first := results[0].Outputs
-	out := platform.Outputs{GitRef: first.GitRef, ArchiveSize: first.ArchiveSize, Deployments: string(js), Status: "success"}
+	out := platform.Outputs{GitRef: results[0].GitRef, ArchiveSize: size, Deployments: string(js), Status: "success"}
 	names := map[string]int{}
 	for _, res := range results {
 		names[res.App]++
 	}
-	health := ""
+	health := deploy.HealthUnchecked
 	for _, res := range results {
-		if out.Status == "success" && res.Outputs.Status != "success" {
-			out.Status = res.Outputs.Status
+		if out.Status == "success" && res.Status != deploy.StatusSuccess {
+			out.Status = string(res.Status)
 		}
 		switch {
-		case res.Outputs.Health == "failed" || health == "failed":
-			health = "failed"
-		case res.Outputs.Health == "ok":
-			health = "ok"
+		case res.Health == deploy.HealthFailed || health == deploy.HealthFailed:
+			health = deploy.HealthFailed
+		case res.Health == deploy.HealthOK:
+			health = deploy.HealthOK
 		}
 		suffix := config.OutputSuffix(res.App)
 		if names[res.App] > 1 {
 			suffix += "_" + config.OutputSuffix(res.Region)
 		}
 		out.PerApp = append(out.PerApp, platform.AppOutputs{Suffix: suffix,
-			DeploymentID: res.Outputs.DeploymentID, Status: res.Outputs.Status, AppURL: res.Outputs.AppURL})
+			DeploymentID: res.DeploymentID, Status: string(res.Status), AppURL: res.AppURL})
 	}
-	out.Health = health
+	out.Health = string(health)
 	return out
 }
 
-// skipOutput keeps the tool's own output file out of the archive.
-func skipOutput(file string) []string {
-	if file == "" {
-		return nil
+// skipOutput keeps the tool's own output files out of the archive.
+func skipOutput(files ...string) []string {
+	var skip []string
+	for _, f := range files {
+		if f != "" {
+			skip = append(skip, f)
+		}
 	}
-	return []string{file}
+	return skip
 }
 
 // describe prints what the archive holds; with dry-run, in detail.
@@ -467,8 +474,8 @@ func report(r *platform.Reporter, errOut io.Writer, results []*deploy.Result, er
 			of = " of " + res.App
 		}
 		switch {
-		case interrupted && res.Outputs.DeploymentID != "":
-			notes = append(notes, fmt.Sprintf("deployment %s%s was created and goes on at Scalingo (follow it with `scalingo --app %s deployment-follow`)", res.Outputs.DeploymentID, of, res.App))
+		case interrupted && res.DeploymentID != "":
+			notes = append(notes, fmt.Sprintf("deployment %s%s was created and goes on at Scalingo (follow it with `scalingo --app %s deployment-follow`)", res.DeploymentID, of, res.App))
 		case res.MaybeCreated:
 			notes = append(notes, fmt.Sprintf("a deployment%s may have been created all the same: check the app's deployments (`scalingo --app %s deployments`) before deploying again", of, res.App))
 		}

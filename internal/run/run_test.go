@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/s3test"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
@@ -55,6 +56,8 @@ type world struct {
 	s3    *s3test.Server
 	ws    string
 	clock *fakeClock
+	// observers watch the deploy's events (deploy.Observer), besides the run's own.
+	observers []deploy.Observer
 }
 
 func newWorld(t *testing.T, opts fakescalingo.Options) *world {
@@ -172,6 +175,7 @@ func (w *world) runWith(t *testing.T, ctx context.Context, e env, client func(*s
 				client(o)
 			}
 		},
+		observers: w.observers,
 	}
 	err := runWith(ctx, args, e.get, &stdout, &stderr, h)
 	return result{code: ExitCode(err), stdout: stdout.String(), stderr: stderr.String()}

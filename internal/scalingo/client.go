@@ -10,24 +10,20 @@
 package scalingo
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
-	"golang.org/x/net/http/httpproxy"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 )
 
 // Options configure a Client. Only APIURL, AuthURL and APIToken are required.
@@ -57,6 +53,10 @@ type Options struct {
 	Limiter *Limiter
 	// CallTimeout bounds one API call; 0 means 60s. The upload has its own bound.
 	CallTimeout time.Duration
+	// AuthURLInput and APIURLInput name the inputs that set AuthURL and APIURL, for the
+	// message when a host does not exist; "" means "auth-url" and "api-url". A
+	// regional client names its own (WithInput).
+	AuthURLInput, APIURLInput string
 }
 
 // APIRequestsPerMinute is the API's rate limit (developers.scalingo.com, since 2025).
@@ -70,8 +70,8 @@ type session struct {
 	policy  Policy
 	limiter *Limiter
 	authURL *url.URL
-	api     *http.Client // API calls: bounded per call
-	storage *http.Client // uploads: no Authorization, no automatic redirects
+	core    *httpapi.Client // API calls: retried, budgeted, bounded per call
+	storage *http.Client    // uploads: no Authorization, no automatic redirects
 
 	ws *http.Client // the WebSocket handshake: HTTP/1.1 only
 
@@ -84,7 +84,8 @@ type session struct {
 // Client talks to one Scalingo region. It is safe for concurrent use.
 type Client struct {
 	*session
-	apiURL *url.URL // set once, by New or ForRegion
+	apiURL   *url.URL // set once, by New or ForRegion
+	apiInput string   // the input that sets apiURL, for messages
 }
 
 // New returns a Client. It sends no request.
@@ -101,12 +102,19 @@ func New(opts Options) (*Client, error) {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = 60 * time.Second
 	}
-	s := &session{opts: opts, clk: opts.Clock, policy: DefaultPolicy(), limiter: opts.Limiter}
+	if opts.AuthURLInput == "" {
+		opts.AuthURLInput = "auth-url"
+	}
+	if opts.APIURLInput == "" {
+		opts.APIURLInput = "api-url"
+	}
+	s := &session{opts: opts, clk: opts.Clock, limiter: opts.Limiter}
 	if s.clk == nil {
 		s.clk = clock.Real
 	}
+	var policy Policy // the zero policy is the default one
 	if opts.Policy != nil {
-		s.policy = opts.Policy.withDefaults()
+		policy = *opts.Policy
 	}
 	if s.limiter == nil {
 		s.limiter = NewLimiter(APIRequestsPerMinute, time.Minute, s.clk)
@@ -115,7 +123,7 @@ func New(opts Options) (*Client, error) {
 	if s.authURL, err = baseURL(opts.AuthURL); err != nil {
 		return nil, fmt.Errorf("auth URL: %w", err)
 	}
-	c := &Client{session: s}
+	c := &Client{session: s, apiInput: opts.APIURLInput}
 	if opts.APIURL != "" {
 		if c.apiURL, err = baseURL(opts.APIURL); err != nil {
 			return nil, fmt.Errorf("API URL: %w", err)
@@ -123,15 +131,27 @@ func New(opts Options) (*Client, error) {
 	}
 	transport := opts.Transport
 	if transport == nil {
-		transport = newTransport(opts.Getenv)
+		transport = httpapi.NewTransport(opts.Getenv)
 	}
-	s.api = &http.Client{Transport: transport}
-	s.ws = s.api
+	s.core = httpapi.New(httpapi.Config{
+		Transport:   transport,
+		Policy:      policy,
+		Limiter:     s.limiter,
+		Clock:       s.clk,
+		CallTimeout: opts.CallTimeout,
+		UserAgent:   opts.UserAgent,
+		Logf:        opts.Logf,
+		ErrorBody:   decodeErrorBody,
+	})
+	s.policy = s.core.Policy() // with the core's defaults
+	// The stream's handshake carries no credential, but the JWT follows on the
+	// connection it opens: same origin rule.
+	s.ws = httpapi.NewHTTPClient(transport)
 	if t, ok := transport.(*http.Transport); ok {
 		t = t.Clone()
 		t.ForceAttemptHTTP2 = false
 		t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
-		s.ws = &http.Client{Transport: t}
+		s.ws = httpapi.NewHTTPClient(t)
 	}
 	s.storage = &http.Client{
 		Transport: transport,
@@ -150,7 +170,15 @@ func (c *Client) ForRegion(apiURL string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("API URL: %w", err)
 	}
-	return &Client{session: c.session, apiURL: u}, nil
+	return &Client{session: c.session, apiURL: u, apiInput: c.apiInput}, nil
+}
+
+// WithInput returns c naming input (e.g. "region") as what sets its API URL, in the
+// message when the API's host does not exist.
+func (c *Client) WithInput(input string) *Client {
+	cp := *c
+	cp.apiInput = input
+	return &cp
 }
 
 // Policy returns the retry policy the client follows, for the callers that retry on
@@ -158,74 +186,14 @@ func (c *Client) ForRegion(apiURL string) (*Client, error) {
 func (c *Client) Policy() Policy { return c.policy }
 
 // sleep waits d on the client's clock, or until ctx ends.
-func (c *Client) sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	case <-c.clk.After(d):
-		return nil
-	}
-}
+func (c *Client) sleep(ctx context.Context, d time.Duration) error { return c.core.Sleep(ctx, d) }
 
-func baseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || !usable(u) {
-		return nil, fmt.Errorf("%q is not an absolute http(s) URL with a valid port", Redact(raw))
-	}
-	return u, nil
-}
-
-// usable tells an absolute http(s) URL whose port, if any, is one a connection can use:
-// url.Parse accepts any digits.
-func usable(u *url.URL) bool {
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return false
-	}
-	if p := u.Port(); p != "" {
-		n, err := strconv.Atoi(p)
-		return err == nil && n >= 1 && n <= 65535
-	}
-	return !strings.HasSuffix(u.Host, ":")
-}
-
-// newTransport is http.DefaultTransport's setup with bounded connects and the proxy
-// variables read through getenv rather than the process environment.
-func newTransport(getenv func(string) string) *http.Transport {
-	proxy := func(*http.Request) (*url.URL, error) { return nil, nil }
-	if getenv != nil {
-		cfg := httpproxy.Config{
-			HTTPProxy:  firstEnv(getenv, "HTTP_PROXY", "http_proxy"),
-			HTTPSProxy: firstEnv(getenv, "HTTPS_PROXY", "https_proxy"),
-			NoProxy:    firstEnv(getenv, "NO_PROXY", "no_proxy"),
-		}
-		pf := cfg.ProxyFunc()
-		proxy = func(r *http.Request) (*url.URL, error) { return pf(r.URL) }
-	}
-	return &http.Transport{
-		Proxy:                 proxy,
-		DialContext:           (&net.Dialer{Timeout: 15 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          10,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
-}
-
-func firstEnv(getenv func(string) string, keys ...string) string {
-	for _, k := range keys {
-		if v := getenv(k); v != "" {
-			return v
-		}
-	}
-	return ""
-}
+func baseURL(raw string) (*url.URL, error) { return httpapi.ParseBaseURL(raw) }
 
 // Close releases the client's idle connections, so that a finished run leaves no
 // goroutine behind.
 func (c *Client) Close() {
-	c.api.CloseIdleConnections()
+	c.core.CloseIdleConnections()
 	c.storage.CloseIdleConnections()
 	c.ws.CloseIdleConnections()
 }
@@ -238,10 +206,10 @@ func (c *Client) APIURL() string {
 	return c.apiURL.String()
 }
 
-// onAPI refuses a URL that an answer named (links.output, an operation's Location) on
-// another host than the API's: the bearer token goes with the request, only to the API.
+// onAPI refuses a URL that an answer named (links.output, an operation's Location) out
+// of the API's origin: the bearer token goes with the request, only to the API.
 func (c *Client) onAPI(u *url.URL) error {
-	if c.apiURL == nil || u.Scheme != c.apiURL.Scheme || u.Host != c.apiURL.Host {
+	if c.apiURL == nil || !httpapi.SameOrigin(u, c.apiURL) {
 		host := ""
 		if c.apiURL != nil {
 			host = c.apiURL.Host
@@ -271,77 +239,69 @@ type call struct {
 	header func(http.Header)
 }
 
-// do sends c and decodes a JSON answer into out (a *string receives the raw text). It
-// retries what the policy says is safe to retry and renews the bearer token once on a
-// 401.
+// do sends c through the HTTP core and decodes a JSON answer into out (a *string
+// receives the raw text). The core retries what the policy says is safe to retry; a
+// bearer call renews the JWT once on a 401.
 func (c *Client) do(ctx context.Context, cl call, out any) error {
-	var body []byte
-	if cl.body != nil {
-		var err error
-		if body, err = json.Marshal(cl.body); err != nil {
-			return err
-		}
-	}
 	target, err := c.target(cl)
 	if err != nil {
 		return err
 	}
-	renewed := false
-	for attempt := 1; ; attempt++ {
-		resp, req, err := c.send(ctx, cl, target, body)
-		if f, ok := err.(*final); ok {
-			return f.err
+	r := httpapi.Request{
+		Method: cl.method, URL: target, Body: cl.body,
+		Idempotent: cl.idempotent, RetryRefused: cl.retryRefused,
+		Accept: cl.accept, Header: cl.header,
+	}
+	switch cl.auth {
+	case "basic":
+		r.Authorize = func(_ context.Context, req *http.Request) error {
+			req.SetBasicAuth("", c.opts.APIToken)
+			return nil
 		}
-		if err == nil {
-			if accepted(resp.StatusCode, cl.accept) {
-				defer resp.Body.Close()
-				if cl.header != nil {
-					cl.header(resp.Header)
-				}
-				return decode(resp, out)
+	case "none":
+	default:
+		r.Authorize = func(ctx context.Context, req *http.Request) error {
+			jwt, err := c.bearer(ctx)
+			if err != nil {
+				return err
 			}
-			apiErr := newAPIError(req, resp, c.clk.Now)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusUnauthorized && cl.auth == "" && !renewed {
-				// The JWT may have been revoked or expired early: exchange once more.
-				renewed = true
-				c.forgetJWT(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
-				attempt--
-				continue
-			}
-			err = apiErr
+			req.Header.Set("Authorization", "Bearer "+jwt)
+			return nil
 		}
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		if !(cl.idempotent || cl.retryRefused && refused(err)) || !c.policy.Retryable(err) || attempt >= c.policy.MaxAttempts {
-			if attempt > 1 {
-				return fmt.Errorf("gave up after %d attempts: %w", attempt, err)
-			}
-			return err
-		}
-		wait := c.policy.Wait(attempt, err)
-		// A context's deadline is in real time, whatever the client's clock.
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-			return fmt.Errorf("gave up after %d attempts (no time left to retry): %w", attempt, err)
-		}
-		c.opts.Logf("%s %s failed (%s); retry %d/%d in %s", cl.method, target.Path, short(err), attempt, c.policy.MaxAttempts-1, wait.Round(time.Millisecond))
-		if err := c.sleep(ctx, wait); err != nil {
-			return err
+		r.Reauthorize = func(req *http.Request) bool {
+			// The JWT may have been revoked or expired early: exchange once more.
+			c.forgetJWT(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+			return true
 		}
 	}
+	err = c.core.Do(ctx, r, out)
+	if host := httpapi.NotFoundHost(err); host != "" {
+		input := c.apiInput
+		if cl.base == c.authURL {
+			input = c.opts.AuthURLInput
+		}
+		return &HostError{Host: host, Input: input, Err: err}
+	}
+	return err
 }
 
-// refused tells a 429: the API did nothing with the request.
-func refused(err error) bool {
-	var apiErr *APIError
-	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusTooManyRequests
+// HostError is a host name that does not exist (DNS NXDOMAIN): it was not retried.
+type HostError struct {
+	Host  string
+	Input string // the input that sets it: "region", "api-url" or "auth-url"
+	Err   error
 }
+
+func (e *HostError) Error() string {
+	return fmt.Sprintf("host %s does not exist (no such host; not retried): check %s", e.Host, e.Input)
+}
+
+func (e *HostError) Unwrap() error { return e.Err }
 
 func (c *Client) target(cl call) (*url.URL, error) {
 	if cl.abs != "" {
 		u, err := url.Parse(cl.abs)
-		if err != nil || !usable(u) {
+		if err != nil || !httpapi.Usable(u) {
 			return nil, fmt.Errorf("the API gave an unusable URL %q", Redact(cl.abs))
 		}
 		// The bearer token goes with it.
@@ -364,113 +324,6 @@ func (c *Client) target(cl call) (*url.URL, error) {
 		u.RawQuery = cl.path[i+1:]
 	}
 	return &u, nil
-}
-
-func (c *Client) send(ctx context.Context, cl call, target *url.URL, body []byte) (*http.Response, *http.Request, error) {
-	// Every API request, retries and token exchanges included, spends the budget; the
-	// wait for it is not part of the call's timeout.
-	if err := c.limiter.Wait(ctx); err != nil {
-		return nil, nil, &final{err}
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, target.String(), rd)
-	if err != nil {
-		// An invalid request stays invalid.
-		cancel()
-		return nil, nil, &final{redactErr(err)}
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.opts.UserAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	switch cl.auth {
-	case "basic":
-		req.SetBasicAuth("", c.opts.APIToken)
-	case "none":
-	default:
-		jwt, err := c.bearer(ctx)
-		if err != nil {
-			cancel()
-			return nil, nil, &final{err}
-		}
-		req.Header.Set("Authorization", "Bearer "+jwt)
-	}
-	resp, err := c.api.Do(req)
-	if err != nil {
-		cancel()
-		return nil, req, fmt.Errorf("%s %s: %w", cl.method, target.Path, redactErr(err))
-	}
-	// The body must stay readable after send returns: cancel with it.
-	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return resp, req, nil
-}
-
-// final marks an error that retrying the call cannot mend (the token exchange retries
-// on its own).
-type final struct{ err error }
-
-func (f *final) Error() string { return f.err.Error() }
-
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (b *cancelOnClose) Close() error {
-	err := b.ReadCloser.Close()
-	b.cancel()
-	return err
-}
-
-func accepted(status int, accept []int) bool {
-	if len(accept) == 0 {
-		return status >= 200 && status < 300
-	}
-	for _, s := range accept {
-		if s == status {
-			return true
-		}
-	}
-	return false
-}
-
-// maxBody caps a success body; a build log is the largest thing read, and a 30-minute
-// build's log stays well under it.
-const maxBody = 32 << 20
-
-func decode(resp *http.Response, out any) error {
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if err != nil {
-		return fmt.Errorf("read the answer: %w", redactErr(err))
-	}
-	switch v := out.(type) {
-	case nil:
-		return nil
-	case *string:
-		*v = string(data)
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("decode the answer (HTTP %d, %s): %w", resp.StatusCode, resp.Header.Get("Content-Type"), err)
-	}
-	return nil
-}
-
-func short(err error) string {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return fmt.Sprintf("HTTP %d", apiErr.StatusCode)
-	}
-	s := err.Error()
-	if i := strings.LastIndex(s, ": "); i >= 0 {
-		s = s[i+2:]
-	}
-	return s
 }
 
 // bearer returns a JWT valid for at least five more minutes, exchanging the API token

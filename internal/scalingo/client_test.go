@@ -575,3 +575,24 @@ func TestOutput_TokenStaysWithTheAPI(t *testing.T) {
 		t.Errorf("the other host got %d requests", n)
 	}
 }
+
+// TestSetVariables_ErrorNeverQuotesAValue: an API that quotes a value back in its error
+// does not get it printed (env values are not masks, so nothing else would hide them).
+func TestSetVariables_ErrorNeverQuotesAValue(t *testing.T) {
+	t.Parallel()
+	client, mux, clk, teardown := setup(t)
+	defer teardown()
+	handleExchange(t, mux, clk, time.Hour)
+	mux.HandleFunc("PUT /v1/apps/my-app/variables", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		io.WriteString(w, `{"errors":{"value":["s3cr3t-database-password-and-more is invalid","s3cr3t-database-password is invalid","on is fine"]}}`)
+	})
+	err := client.SetVariables(context.Background(), "my-app", []Variable{
+		{Name: "A", Value: "s3cr3t-database-password"}, {Name: "B", Value: "s3cr3t-database-password-and-more"}, {Name: "C", Value: "on"}})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "<value> is invalid") || !strings.Contains(err.Error(), "on is fine") {
+		t.Errorf("error %q", err)
+	}
+}

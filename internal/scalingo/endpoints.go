@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -64,6 +66,9 @@ func (c *Client) App(ctx context.Context, app string) (*App, error) {
 			switch apiErr.StatusCode {
 			case http.StatusNotFound:
 				apiErr.Hint = fmt.Sprintf("app %q was not found at %s: check its name, or it may live in another region (set region, e.g. osc-secnum-fr1, or api-url)", app, c.APIURL())
+				if lower := strings.ToLower(app); lower != app {
+					apiErr.Hint = fmt.Sprintf("app %q was not found at %s: Scalingo app names are lower-case; did you mean %q?", app, c.APIURL(), lower)
+				}
 			case http.StatusUnauthorized, http.StatusForbidden:
 				apiErr.Hint = fmt.Sprintf("the token was refused for app %q: is its owner a collaborator of the app?", app)
 			}
@@ -187,9 +192,26 @@ type Variable struct {
 // SetVariables creates or updates vars on app with one bulk PUT (what `scalingo env-set`
 // does); variables not named are left as they are. A PUT of the same values is
 // idempotent, so it is retried like a read. Errors never hold a value: the API's answer
-// is not echoed beyond its message.
+// is not echoed beyond its message, and a value the message quotes back is cut out of it
+// (values are not masks, so nothing else would hide it).
 func (c *Client) SetVariables(ctx context.Context, app string, vars []Variable) error {
 	cl := call{method: http.MethodPut, path: appPath(app) + "/variables",
 		body: map[string]any{"variables": vars}, idempotent: true}
-	return c.do(ctx, cl, nil)
+	err := c.do(ctx, cl, nil)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		// Longest first, so that a value holding another is cut whole. A value of three
+		// bytes or fewer would cut ordinary words, and is no secret anyway.
+		values := make([]string, 0, len(vars))
+		for _, v := range vars {
+			if len(v.Value) > 3 {
+				values = append(values, v.Value)
+			}
+		}
+		sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+		for _, v := range values {
+			apiErr.Message = strings.ReplaceAll(apiErr.Message, v, "<value>")
+		}
+	}
+	return err
 }

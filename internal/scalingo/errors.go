@@ -2,65 +2,41 @@ package scalingo
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
 	"sort"
 	"strings"
-	"time"
-	"unicode/utf8"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 )
 
-// APIError is an answer from the Scalingo API outside 2xx.
-type APIError struct {
-	Method     string
-	Path       string // the URL path: never the query, which may hold a signature
-	StatusCode int
-	Message    string // the API's own words
-	Resource   string // on 404: what was not found ("app", …)
-	RequestID  string // X-Request-Id, for Scalingo's support
-	RetryAfter time.Duration
-	Hint       string // what the user can do, when the client knows
-}
+// The HTTP core's types under the names this package's callers know.
+type (
+	// APIError is an answer from the Scalingo API outside the accepted statuses.
+	APIError = httpapi.APIError
+	// Policy is the retry policy shared by every call, the upload and the deployment
+	// creation.
+	Policy = httpapi.Policy
+	// Limiter is the request budget of a run, shared by every regional client.
+	Limiter = httpapi.Limiter
+)
 
-func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: HTTP %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
-	if e.Message != "" {
-		fmt.Fprintf(&b, ": %s", e.Message)
-	}
-	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
-	}
-	if e.Hint != "" {
-		fmt.Fprintf(&b, "\n  %s", e.Hint)
-	}
-	return b.String()
-}
+// DefaultPolicy is the core's default retry policy.
+func DefaultPolicy() Policy { return httpapi.DefaultPolicy() }
 
-// maxErrorBody caps how much of an error body is read: enough for any JSON error, not a
-// whole HTML page.
-const maxErrorBody = 64 << 10
+// NewLimiter is httpapi.NewLimiter (a variable, so that it follows the core's signature).
+var NewLimiter = httpapi.NewLimiter
 
-// newAPIError reads resp's body (capped) into an APIError. Every documented shape is
-// understood: {"error"}, {"errors":{field:[…]}}, {"resource","error"}, and plain text
-// such as the 429's "Retry later".
-func newAPIError(req *http.Request, resp *http.Response, now func() time.Time) *APIError {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	e := &APIError{
-		Method:     req.Method,
-		Path:       req.URL.Path,
-		StatusCode: resp.StatusCode,
-		RequestID:  resp.Header.Get("X-Request-Id"),
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), now),
-	}
-	e.Message, e.Resource = decodeErrorBody(body)
-	return e
-}
+// Redact returns u without its query string and credentials (httpapi.Redact).
+func Redact(u string) string { return httpapi.Redact(u) }
 
-// decodeErrorBody turns an error body into one line of text.
+func redactErr(err error) error { return httpapi.RedactErr(err) }
+
+func oneLine(s string) string { return httpapi.OneLine(s) }
+
+func short(err error) string { return httpapi.Short(err) }
+
+// decodeErrorBody turns a Scalingo error body into one line of text. Every documented
+// shape is understood: {"error"}, {"errors":{field:[…]}}, {"resource","error"}, and
+// plain text such as the 429's "Retry later".
 func decodeErrorBody(body []byte) (msg, resource string) {
 	var shaped struct {
 		Error    any                 `json:"error"`
@@ -93,101 +69,5 @@ func decodeErrorBody(body []byte) (msg, resource string) {
 		}
 		return oneLine(strings.Join(parts, "; ")), shaped.Resource
 	}
-	if strings.HasPrefix(trimmed, "<") {
-		// An HTML page from a proxy or load balancer says nothing useful past its title.
-		if i := strings.Index(asciiLower(trimmed), "<title>"); i >= 0 {
-			rest := trimmed[i+len("<title>"):]
-			if j := strings.Index(asciiLower(rest), "</title>"); j >= 0 {
-				return oneLine(rest[:j]), ""
-			}
-		}
-		return "(an HTML page)", ""
-	}
-	return oneLine(trimmed), ""
+	return httpapi.TextMessage(body), ""
 }
-
-// asciiLower lowercases ASCII letters only, keeping byte offsets (strings.ToLower may
-// change the length of non-ASCII text).
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-// oneLine folds text onto one line of at most 300 bytes, so an error never floods a log.
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		cut := 300
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
-
-func parseRetryAfter(v string, now func() time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now()); d > 0 {
-			return d
-		}
-	}
-	return 0
-}
-
-// Redact returns u without its query string and credentials: a signed URL's query is a
-// bearer secret for as long as it is valid.
-func Redact(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		if i := strings.IndexAny(u, "?#"); i >= 0 {
-			return u[:i] + "?[redacted]"
-		}
-		return u
-	}
-	p.User = nil
-	if p.RawQuery != "" || p.Fragment != "" {
-		p.RawQuery, p.Fragment = "", ""
-		return p.String() + "?[redacted]"
-	}
-	return p.String()
-}
-
-// redactErr returns err with every URL inside it stripped of its query: a *url.Error
-// prints the full URL, also when wrapped (the WebSocket library wraps one). The result
-// still unwraps to err for errors.Is and errors.As.
-func redactErr(err error) error {
-	var ue *url.Error
-	if err == nil || !errors.As(err, &ue) {
-		return err
-	}
-	msg := err.Error()
-	if red := Redact(ue.URL); red != ue.URL {
-		msg = strings.ReplaceAll(msg, ue.URL, red)
-	}
-	if msg == err.Error() {
-		return err
-	}
-	return &redactedError{msg: msg, err: err}
-}
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }

@@ -3,13 +3,17 @@ package scalingo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/coder/websocket/wsjson"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Event is one message of an app's deployments stream.
@@ -28,7 +32,15 @@ type Stream struct {
 
 // Stream opens the deployments stream at rawURL (the app's links.deployments_stream) and
 // authenticates with the current bearer token, as the official clients do.
+//
+// The JWT goes only where the API's own token would: over wss:// when the API is https,
+// and to the API's host or another host of its site (Scalingo's stream lives at
+// deployments.scalingo.com beside api.osc-fr1.scalingo.com). Any other URL is refused
+// before a connection is opened; the caller then follows by polling.
 func (c *Client) Stream(ctx context.Context, rawURL string) (*Stream, error) {
+	if err := c.streamAllowed(rawURL); err != nil {
+		return nil, err
+	}
 	jwt, err := c.bearer(ctx)
 	if err != nil {
 		return nil, err
@@ -106,3 +118,40 @@ func (s *Stream) Next(ctx context.Context) (Event, error) {
 
 // Close closes the stream.
 func (s *Stream) Close() error { return s.conn.Close(websocket.StatusNormalClosure, "") }
+
+// ErrStreamRefused marks a stream URL the JWT may not go to: retrying cannot change it.
+var ErrStreamRefused = errors.New("the token is not sent there")
+
+// streamAllowed refuses a stream URL out of the API's site or in clear beside an https
+// API (see Stream).
+func (c *Client) streamAllowed(rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Hostname() == "" {
+		return fmt.Errorf("the API gave an unusable log stream URL %q: %w", Redact(rawURL), ErrStreamRefused)
+	}
+	if c.apiURL == nil {
+		return fmt.Errorf("no API URL to check the log stream URL against: %w", ErrStreamRefused)
+	}
+	if c.apiURL.Scheme == "https" && u.Scheme != "wss" {
+		return fmt.Errorf("the log stream %s is not wss:// while the API is https: %w in clear", Redact(rawURL), ErrStreamRefused)
+	}
+	if !sameSite(u.Hostname(), c.apiURL.Hostname()) {
+		return fmt.Errorf("the log stream %s is not on the API's site %s: %w", Redact(u.Scheme+"://"+u.Host), c.apiURL.Hostname(), ErrStreamRefused)
+	}
+	return nil
+}
+
+// sameSite tells whether two host names are one, or two names under one registrable
+// domain (eTLD+1 by the public suffix list). An IP address is only itself.
+func sameSite(a, b string) bool {
+	a, b = strings.ToLower(strings.TrimSuffix(a, ".")), strings.ToLower(strings.TrimSuffix(b, "."))
+	if a == b {
+		return true
+	}
+	if net.ParseIP(a) != nil || net.ParseIP(b) != nil {
+		return false
+	}
+	sa, errA := publicsuffix.EffectiveTLDPlusOne(a)
+	sb, errB := publicsuffix.EffectiveTLDPlusOne(b)
+	return errA == nil && errB == nil && sa == sb
+}

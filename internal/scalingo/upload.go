@@ -30,6 +30,9 @@ type UploadError struct {
 	Message    string
 }
 
+// HTTPStatus is the store's status: the retry policy judges the refusal by it.
+func (e *UploadError) HTTPStatus() int { return e.StatusCode }
+
 func (e *UploadError) Error() string {
 	s := fmt.Sprintf("PUT %s: HTTP %d %s", e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {

@@ -1,4 +1,4 @@
-package scalingo
+package httpapi
 
 import (
 	"context"

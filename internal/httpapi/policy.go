@@ -1,4 +1,4 @@
-package scalingo
+package httpapi
 
 import (
 	"context"
@@ -14,9 +14,9 @@ import (
 	"time"
 )
 
-// Policy is the one retry policy of the client: every API call, the upload and the
-// deployment creation (see deploy) ask it whether a failure may be tried again and how
-// long to wait first.
+// Policy is the one retry policy of an API client: every API call, and the callers that
+// retry on their own terms (the upload, the deployment creation), ask it whether a
+// failure may be tried again and how long to wait first.
 type Policy struct {
 	// MaxAttempts bounds the attempts of one call, the first included.
 	MaxAttempts int
@@ -63,22 +63,19 @@ var (
 // 501, or a transport failure that may pass (reset, refused, timeout, EOF). It follows
 // go-retryablehttp's DefaultRetryPolicy: what cannot change is final — another 4xx, a
 // certificate that is not trusted, a bad scheme, URL, port or header, too many
-// redirects, a cancelled context.
+// redirects or one out of the origin, a host that does not exist (NXDOMAIN), a cancelled
+// context.
 func (p Policy) Retryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, ErrSourceExpired) {
+	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
 	var f *final
 	if errors.As(err, &f) {
 		return false
 	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		return retryableStatus(apiErr.StatusCode)
-	}
-	var upErr *UploadError
-	if errors.As(err, &upErr) {
-		return retryableStatus(upErr.StatusCode)
+	var se StatusError
+	if errors.As(err, &se) {
+		return retryableStatus(se.HTTPStatus())
 	}
 	if invalidRequest(err) {
 		return false
@@ -86,6 +83,13 @@ func (p Policy) Retryable(err error) bool {
 	var ue *url.Error
 	var ne net.Error
 	return errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
+// StatusError is a refusal that carries an HTTP status: an *APIError, or an object
+// store's answer to an upload. The policy judges it by its status alone.
+type StatusError interface {
+	error
+	HTTPStatus() int
 }
 
 func retryableStatus(status int) bool {
@@ -103,6 +107,12 @@ func invalidRequest(err error) bool {
 		ae  *net.AddrError // "invalid port", "missing port in address"
 	)
 	if errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &he) || errors.As(err, &cie) || errors.As(err, &ae) {
+		return true
+	}
+	// A refused redirect would be refused again; a host that does not exist does not
+	// start to within the minute a retry lasts.
+	var re *RedirectError
+	if errors.As(err, &re) || NotFoundHost(err) != "" {
 		return true
 	}
 	var ue *url.Error

@@ -1,18 +1,18 @@
-package scalingo
+package httpapi
 
 import (
 	"net/http"
 	"testing"
 )
 
-func TestTransportProxy(t *testing.T) {
+func TestNewTransport_Proxy(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{
 		"HTTPS_PROXY": "http://proxy.corp:3128",
 		"http_proxy":  "http://plain.corp:8080",
 		"NO_PROXY":    "internal.corp,.svc",
 	}
-	proxy := newTransport(func(k string) string { return env[k] }).Proxy
+	proxy := NewTransport(func(k string) string { return env[k] }).Proxy
 	tests := []struct{ url, want string }{
 		{"https://api.osc-fr1.scalingo.com/v1/apps", "http://proxy.corp:3128"},
 		{"http://api.example.com/", "http://plain.corp:8080"},
@@ -31,7 +31,7 @@ func TestTransportProxy(t *testing.T) {
 			t.Errorf("proxy for %s = %q, %v; want %q", tt.url, got, err, tt.want)
 		}
 	}
-	if p, _ := newTransport(nil).Proxy(&http.Request{}); p != nil {
+	if p, _ := NewTransport(nil).Proxy(&http.Request{}); p != nil {
 		t.Errorf("no getenv: proxy %v, want none", p)
 	}
 }

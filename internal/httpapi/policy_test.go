@@ -1,4 +1,4 @@
-package scalingo
+package httpapi
 
 import (
 	"context"
@@ -41,9 +41,9 @@ func TestPolicy(t *testing.T) {
 		{"404", &APIError{StatusCode: 404}, 1, false, 0, 0},
 		{"409", &APIError{StatusCode: 409}, 1, false, 0, 0},
 		{"422", &APIError{StatusCode: 422}, 1, false, 0, 0},
-		{"upload 503", &UploadError{StatusCode: 503}, 1, true, 500 * time.Millisecond, time.Second},
-		{"upload 403", &UploadError{StatusCode: 403}, 1, false, 0, 0},
-		{"upload URL expired", fmt.Errorf("%w: %w", ErrSourceExpired, &UploadError{StatusCode: 403}), 1, false, 0, 0},
+		{"another status error 503", statusErr(503), 1, true, 500 * time.Millisecond, time.Second},
+		{"another status error 403", statusErr(403), 1, false, 0, 0},
+		{"status error wrapped with a sentinel", fmt.Errorf("%w: %w", errors.New("the signed URL has expired"), statusErr(403)), 1, false, 0, 0},
 		{"connection refused", dial(syscall.ECONNREFUSED), 1, true, 500 * time.Millisecond, time.Second},
 		{"connection reset", post(&net.OpError{Op: "read", Err: syscall.ECONNRESET}), 1, true, 500 * time.Millisecond, time.Second},
 		{"EOF", post(io.EOF), 1, true, 500 * time.Millisecond, time.Second},
@@ -60,6 +60,9 @@ func TestPolicy(t *testing.T) {
 		{"invalid header", post(errors.New(`net/http: invalid header field value for "User-Agent"`)), 1, false, 0, 0},
 		{"invalid URL", &url.Error{Op: "parse", URL: "http://[::1", Err: errors.New("missing ']' in host")}, 1, false, 0, 0},
 		{"invalid port", dial(&net.AddrError{Err: "invalid port", Addr: "99999"}), 1, false, 0, 0},
+		{"redirect out of the origin", post(&RedirectError{From: "https://api.example", Location: "http://api.example:8080/v1/x"}), 1, false, 0, 0},
+		{"no such host", dial(&net.DNSError{Err: "no such host", Name: "api.example.invalid", IsNotFound: true}), 1, false, 0, 0},
+		{"DNS server unreachable", dial(&net.DNSError{Err: "i/o timeout", Name: "api.example", IsTimeout: true}), 1, true, 500 * time.Millisecond, time.Second},
 		{"final", &final{errors.New("exchange the API token: refused")}, 1, false, 0, 0},
 		{"a decoding error", errors.New("decode the answer: invalid character"), 1, false, 0, 0},
 		{"nil", nil, 1, false, 0, 0},
@@ -94,3 +97,9 @@ func TestPolicy_Defaults(t *testing.T) {
 		t.Errorf("a Base above Max waits %s", w)
 	}
 }
+
+// statusErr stands for a refusal of another API than the JSON ones (an object store's).
+type statusErr int
+
+func (e statusErr) Error() string   { return fmt.Sprintf("HTTP %d", int(e)) }
+func (e statusErr) HTTPStatus() int { return int(e) }

@@ -1,0 +1,7 @@
+package main
+
+import "example.com/api/internal/api"
+
+func main() {
+	api.Start()
+}

@@ -1,0 +1,7 @@
+'use strict';
+
+function greet(user) {
+  return 'Hello, ' + user.name.toUpperCase();
+}
+
+module.exports = { greet };
