@@ -77,12 +77,18 @@ func fleetRun(ctx context.Context, cfg *config.Config, getenv func(string) strin
 	for i, t := range cfg.Targets {
 		targets[i] = t.App
 	}
+	var closed func(ctx context.Context, n int) (bool, error)
+	if cfg.Fleet.Mode == config.Sweep {
+		var closeForge func()
+		closed, closeForge = forgeClosed(cfg, getenv, r, h)
+		defer closeForge()
+	}
 	var all []review.Verdict
 	var errs []error
 	listed := false
 	for _, t := range cfg.Targets {
 		f := &review.Fleet{Parent: t.App, Region: t.Region, Client: clients[t.Region], Reporter: view(r, cfg, t.App),
-			Targets: targets, DryRun: cfg.DryRun, Clock: h.clock, PollInterval: h.timing.PollInterval, Timeout: cfg.Timeout}
+			Targets: targets, DryRun: cfg.DryRun, Clock: h.clock, PollInterval: h.timing.PollInterval, Timeout: cfg.Timeout, Closed: closed}
 		if f.PollInterval <= 0 {
 			f.PollInterval = fleetPoll
 		}
