@@ -111,8 +111,13 @@ func (f *Fleet) members(ctx context.Context) ([]scalingo.ChildApp, []Verdict, er
 	return review, other, nil
 }
 
+// verdict records what was done with app. A change (or a failure) is printed as it
+// happens; the run's summary lists every verdict at the end.
 func (f *Fleet) verdict(app, status, reason string) Verdict {
-	f.Reporter.Printf("%s: %s (%s).", app, status, reason)
+	switch status {
+	case Deleted, Asleep, Awake, Failed:
+		f.Reporter.Printf("%s: %s (%s).", app, status, reason)
+	}
 	return Verdict{App: app, Parent: f.Parent, Region: f.Region, Status: status, Reason: reason}
 }
 
