@@ -37,6 +37,9 @@ type Target struct {
 	// check (a new review app's formation); its error fails the target. It does not
 	// run when the run does not wait.
 	AfterSuccess func(ctx context.Context) error
+	// Env, when not nil, is set on this target instead of Settings.Env (a review app's
+	// env, its references to the run's other review apps resolved).
+	Env []scalingo.Variable
 }
 
 // Settings are what every target of a run shares.

@@ -61,6 +61,7 @@ func (s *Server) apiHandler(region string) http.Handler {
 	mux.HandleFunc("POST /v1/apps/{app}/addons", s.withApp(s.provisionAddon))
 	mux.HandleFunc("DELETE /v1/apps/{app}/addons/{id}", s.withApp(s.deleteAddon))
 	mux.HandleFunc("POST /v1/apps/{app}/scale", s.withApp(s.scale))
+	mux.HandleFunc("GET /v1/apps/{app}/containers", s.withApp(s.listContainers))
 	mux.HandleFunc("GET /v1/apps/{app}/operations/{id}", s.withApp(s.getOperation))
 	mux.HandleFunc("POST /v1/sources", s.createSource)
 	mux.HandleFunc("POST /v1/apps/{app}/deployments", s.withApp(s.createDeployment))
@@ -142,6 +143,12 @@ func (s *Server) appJSON(a *app) map[string]any {
 	}
 	if a.parent != "" {
 		m["parent_app_name"] = a.parent
+	}
+	m["last_deployed_at"], m["last_deployment_id"] = nil, nil
+	if n := len(a.deps); n > 0 {
+		last := a.deps[n-1]
+		m["last_deployed_at"] = last.createdAt.In(paris).Format(timeLayout)
+		m["last_deployment_id"] = last.id
 	}
 	return m
 }

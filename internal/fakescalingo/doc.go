@@ -37,7 +37,8 @@
 // another region is 404 {"resource":"app","error":"not found"}, as a wrong
 // region is on Scalingo; AddApp puts an app in Scenario.Region):
 //
-//	GET    /v1/apps/{app}                          {"app":{…}}, parent_app_name on a child
+//	GET    /v1/apps/{app}                          {"app":{…}}, parent_app_name on a child;
+//	                                               created_at, last_deployed_at (null if never)
 //	POST   /v1/apps                                {"app":{"name","parent_id"?}} → 201 {"app":{…}}
 //	DELETE /v1/apps/{app}?current_name={app}       204; 422 without the right current_name;
 //	                                               403 {"error"} unless the owner's JWT
@@ -59,6 +60,8 @@
 //	POST   /v1/apps/{app}/scale                    {"containers":[{"name","amount","size"}]}: 200 and
 //	                                               applied at once if never deployed, else 202 with
 //	                                               Location: …/operations/{id}
+//	GET    /v1/apps/{app}/containers               {"containers":[{"name","amount","size","command"}]}:
+//	                                               the Procfile's types (amount 0 if never scaled)
 //	GET    /v1/apps/{app}/operations/{id}          {"operation":{…}}: "running" for Scenario.ScalePolls
 //	                                               GETs, then "done" (formation applied) or "error"
 //	                                               (Scenario.ScaleError)
@@ -71,7 +74,9 @@
 // {"name":"free-trial-exceeded","error","url"}. A child lives in its
 // parent's region, is "new" until deployed, and takes the scenario given by
 // PlanApp(name, sc), if any. AddApp seeds what a test starts from: a child
-// (Scenario.Parent) and variables (Scenario.Variables). Options.CollaboratorToken is a second API token
+// (Scenario.Parent), variables (Scenario.Variables), a formation
+// (Scenario.Formation) and a successful deployment made at Now
+// (Scenario.Deployed), so that a test ages apps by moving the clock. Options.CollaboratorToken is a second API token
 // whose user may do all of this but delete an app.
 //
 // Scale: types are those of the last deployed archive's Procfile ("web"

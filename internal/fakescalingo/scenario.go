@@ -61,6 +61,14 @@ type Scenario struct {
 	// Variables are set on the app when it is added (created or updated,
 	// as PUT /variables does); ignored for apps a client creates.
 	Variables map[string]string
+	// Deployed gives an added app one successful deployment made at the
+	// fake's Now (its last_deployed_at), whose archive's Procfile names the
+	// types of Formation (web without one). Adding the app again with
+	// Deployed makes one more. Ignored for apps a client creates.
+	Deployed bool
+	// Formation is set as an added app's formation; ignored for apps a
+	// client creates.
+	Formation map[string]Container
 	// Serve runs the app on 127.0.0.1 (see AppServer); its URL becomes the
 	// app's "url" and "base_url" unless URL is set.
 	Serve *AppServer
@@ -217,6 +225,7 @@ func (s *Server) AddApp(name string, sc Scenario) {
 	for _, k := range slices.Sorted(maps.Keys(sc.Variables)) {
 		a.setVar(k, sc.Variables[k])
 	}
+	s.seed(a, sc)
 }
 
 // PlanApp sets the scenario of an app that a client will create (a child

@@ -134,7 +134,7 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 
 	if cfg.Review.Enabled {
 		// Before any request: a fork's code would run with this token.
-		if err := review.CheckFork(cfg.CI, cfg.Review.PR, cfg.Review.AllowForks); err != nil {
+		if err := review.CheckFork(cfg.CI, cfg.Review.PR, cfg.Review.AllowForks, cfg.Review.ForkLabel); err != nil {
 			report(r, errOut, nil, err)
 			return err
 		}
@@ -143,7 +143,12 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 			r.Warning("%s", cfg.CI.ForkUnknown())
 		}
 	}
-	if destroying(cfg) {
+	// The run's mode: a fleet mode on the parents' review apps, a review app's destroy,
+	// or a deploy.
+	switch {
+	case cfg.Fleet.Mode != "":
+		return fleetMain(ctx, cfg, getenv, r, errOut, h)
+	case destroying(cfg):
 		return destroyMain(ctx, cfg, getenv, r, errOut, h)
 	}
 
@@ -197,6 +202,9 @@ func deployRun(ctx context.Context, cfg *config.Config, getenv func(string) stri
 	var man *manifest.Manifest
 	if cfg.Review.Enabled {
 		if man, err = parseManifest(arc.Captured); err != nil {
+			return nil, 0, err
+		}
+		if err := checkLinks(cfg, man); err != nil {
 			return nil, 0, err
 		}
 	}
