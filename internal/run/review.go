@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
@@ -21,12 +20,6 @@ import (
 // Review apps are a step before the deploy: each target of the run is a parent, its
 // child is ensured (set up until its first deployment, never deployed before that) and
 // becomes the deploy's target.
-
-// destroying tells a review run that deletes rather than deploys: destroy: true, or a
-// GitHub pull request event whose action is closed.
-func destroying(cfg *config.Config) bool {
-	return cfg.Review.Enabled && (cfg.Review.Destroy || cfg.Review.PR.Closed)
-}
 
 // children names each parent's review app.
 func children(cfg *config.Config, clients map[string]*scalingo.Client, r *platform.Reporter) []review.Child {
@@ -201,73 +194,4 @@ func checkLinks(cfg *config.Config, man *manifest.Manifest) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// destroyRun deletes the review app of every parent of the run; no archive is built.
-// The outputs name the review app and say whether it was destroyed or absent.
-func destroyRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (platform.Outputs, error) {
-	// Before any request: what may be deleted depends on the inputs alone.
-	targets := make([]string, len(cfg.Targets))
-	for i, t := range cfg.Targets {
-		targets[i] = t.App
-	}
-	kids := children(cfg, nil, r)
-	keep, err := review.CheckDestroy(kids, targets, cfg.Review.Destroy)
-	if err != nil {
-		return platform.Outputs{}, err
-	}
-	if keep {
-		r.Notice("%s", review.KeptNotice)
-		if cfg.DryRun {
-			return platform.Outputs{}, nil
-		}
-		return platform.Outputs{App: kids[0].Name, Status: review.Kept}, nil
-	}
-	if cfg.DryRun {
-		for _, c := range kids {
-			r.Printf("Dry run: nothing is sent. Review app %s of %s would be deleted, if it is one.", c.Name, c.Parent)
-		}
-		return platform.Outputs{}, nil
-	}
-	clients, done, err := newClients(ctx, cfg, getenv, r, h)
-	if err != nil {
-		return platform.Outputs{}, err
-	}
-	defer done()
-	kids = children(cfg, clients, r)
-	statuses := make([]string, len(kids))
-	errs := make([]error, len(kids))
-	var wg sync.WaitGroup
-	for i, c := range kids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i], errs[i] = review.Destroy(ctx, c, cfg.Timeout)
-			if errs[i] != nil && len(kids) > 1 {
-				errs[i] = fmt.Errorf("[%s] %w", c.Name, errs[i])
-			}
-		}()
-	}
-	wg.Wait()
-	if len(kids) == 1 {
-		return platform.Outputs{App: kids[0].Name, Status: statuses[0]}, errs[0]
-	}
-	// Several: each review app's own status; the run's is destroyed once every one is
-	// gone and at least one was deleted.
-	var out platform.Outputs
-	var names []string
-	out.Status = review.Absent
-	for i, c := range kids {
-		names = append(names, c.Name)
-		out.PerApp = append(out.PerApp, platform.AppOutputs{Suffix: config.OutputSuffix(c.Name), Status: statuses[i]})
-		if statuses[i] == review.Destroyed {
-			out.Status = review.Destroyed
-		}
-	}
-	out.App = strings.Join(names, ",")
-	if err := errors.Join(errs...); err != nil {
-		out.Status = ""
-		return out, err
-	}
-	return out, nil
 }
