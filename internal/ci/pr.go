@@ -25,6 +25,9 @@ type PR struct {
 	ForkKnown bool
 	// Closed is true for a GitHub pull_request(_target) event whose action is "closed".
 	Closed bool
+	// Labeled is the label a GitHub pull_request(_target) event of action "labeled"
+	// added (its label.name); "" for any other event.
+	Labeled string
 }
 
 // MaxEventSize bounds the GitHub event payload read. GitHub caps webhook payloads at
@@ -66,6 +69,10 @@ type event struct {
 			Repo *repo `json:"repo"`
 		} `json:"base"`
 	} `json:"pull_request"`
+	// Label is the label added, on a labeled event.
+	Label *struct {
+		Name json.RawMessage `json:"name"`
+	} `json:"label"`
 }
 
 type repo struct {
@@ -153,7 +160,13 @@ func parseEvent(data []byte) (PR, error) {
 			return PR{}, errors.New("field pull_request.head.repo.full_name is not a string")
 		}
 	}
-	return PR{Number: n, Fork: head != base, ForkKnown: true, Closed: action == "closed"}, nil
+	labeled := ""
+	if action == "labeled" && ev.Label != nil {
+		if labeled, ok = jsonString(ev.Label.Name); !ok {
+			return PR{}, errors.New("field label.name is not a string")
+		}
+	}
+	return PR{Number: n, Fork: head != base, ForkKnown: true, Closed: action == "closed", Labeled: labeled}, nil
 }
 
 // jsonNumber accepts a JSON integer in 1..maxNumber, written as digits only: no sign,

@@ -3,6 +3,7 @@
 package clock
 
 import (
+	"context"
 	"sort"
 	"sync"
 	"time"
@@ -92,6 +93,23 @@ func (f *Fake) Waiters() int {
 	return len(f.waiters)
 }
 
+// Next returns when the earliest waiting After is due; false when none waits. A test
+// that moves the clock only while everything waits on it can jump there.
+func (f *Fake) Next() (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.waiters) == 0 {
+		return time.Time{}, false
+	}
+	next := f.waiters[0].at
+	for _, w := range f.waiters[1:] {
+		if w.at.Before(next) {
+			next = w.at
+		}
+	}
+	return next, true
+}
+
 // BlockUntil returns once at least n After calls are waiting: then the goroutines under
 // test are parked and the test may Advance.
 func (f *Fake) BlockUntil(n int) {
@@ -100,4 +118,31 @@ func (f *Fake) BlockUntil(n int) {
 	for len(f.waiters) < n {
 		f.cond.Wait()
 	}
+}
+
+type deadlineKey struct{}
+
+// WithDeadline returns a copy of ctx that carries a deadline on the run's clock: a wait
+// on that clock that would end after it is not started (the retry, the request budget
+// give up at once instead). Unlike context.WithDeadline it cancels nothing by itself,
+// so it holds with a fake clock as with the real one; an earlier deadline already in
+// ctx is kept.
+func WithDeadline(ctx context.Context, at time.Time) context.Context {
+	if cur, ok := Deadline(ctx); ok && !at.Before(cur) {
+		return ctx
+	}
+	return context.WithValue(ctx, deadlineKey{}, at)
+}
+
+// Deadline returns the deadline WithDeadline set in ctx, if any.
+func Deadline(ctx context.Context) (time.Time, bool) {
+	at, ok := ctx.Value(deadlineKey{}).(time.Time)
+	return at, ok
+}
+
+// Fits tells whether a wait of d from now ends by ctx's deadline on the run's clock
+// (always, when ctx has none).
+func Fits(ctx context.Context, now time.Time, d time.Duration) bool {
+	at, ok := Deadline(ctx)
+	return !ok || !now.Add(d).After(at)
 }

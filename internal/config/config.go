@@ -78,6 +78,8 @@ type Config struct {
 	HealthCheckTimeout time.Duration
 	// Review holds the review-app inputs (review.go).
 	Review Review
+	// Fleet is a mode on a parent's review apps as a whole: sweep, sleep, wake (fleet.go).
+	Fleet Fleet
 	// Forge holds the pull-request feedback inputs (forge.go).
 	Forge Forge
 

@@ -60,12 +60,12 @@ var inputs = []input{
 		parse: func(c *Config, v string, _ *loader) error { c.Exclude = SplitPatterns(v); return nil }},
 	{name: "output-file", help: "dotenv file for outputs (default on GitLab, Drone, Woodpecker: scalingo-deploy.env in the workspace)", parse: parseOutputFile},
 	{name: "code-quality-report", help: "GitLab Code Quality report of a failed build's errors (default on GitLab: gl-code-quality-report.json in the workspace)", parse: parseCodeQualityReport},
-	{name: "dry-run", kind: boolean, help: "build the archive and describe it; no token, no network",
+	{name: "dry-run", kind: boolean, help: "build the archive and describe it; no token, no network (with review-app-sweep, -sleep or -wake: read with the token, list what would change, change nothing)",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.DryRun, err = parseBool(v, false); return err }},
 	{name: "list", kind: boolean, help: "with dry-run, list every path in the archive",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.List, err = parseBool(v, false); return err }, check: checkList},
 	{name: "max-size", help: "uncompressed archive limit in bytes, or with a unit (KiB, MiB, GiB, KB, MB, GB); default 300MiB", parse: parseMaxSize},
-	{name: "env", raw: true, help: "variables set on every app before its deployment: NAME=value lines (# comments and blank lines skipped)", parse: parseEnv},
+	{name: "env", raw: true, help: "variables set on every app before its deployment: NAME=value lines (# comments and blank lines skipped); with review-app, %URL:parent% and %APP:parent% name another parent's review app", parse: parseEnv, check: checkEnvLinks},
 	{name: "health-check", help: "after success, GET this path of the app's URL (e.g. /healthz) or this http(s) URL until it answers 2xx or 3xx", parse: parseHealthCheck, check: checkHealthCheck},
 	{name: "health-check-timeout", help: "how long the health check may take, a Go duration (default 2m)",
 		parse: func(c *Config, v string, _ *loader) (err error) {
@@ -78,6 +78,11 @@ var inputs = []input{
 	{name: "addons", help: "with review-app, addons provisioned on a new review app: provider:plan items, comma- or newline-separated (default: scalingo.json's, else none)", parse: parseAddons, check: checkAddons},
 	{name: "destroy", kind: boolean, help: "with review-app, delete the review app instead of deploying (default false; true on a GitHub pull_request closed event)", parse: parseDestroy, check: checkDestroy},
 	{name: "allow-forks", kind: boolean, help: "with review-app, deploy pull requests from forks too (default false: refused)", parse: parseAllowForks, check: checkAllowForks},
+	{name: "fork-label", help: "with review-app on GitHub, Forgejo or Gitea, deploy a fork's pull request on the pull_request_target event that adds this label (a maintainer's approval of that commit); copy-env is refused for it", parse: parseForkLabel, check: checkForkLabel},
+	{name: "review-app-sweep", kind: boolean, help: "delete the review apps (<app>-pr<N>) of each app whose last deployment is older than review-app-max-age; with dry-run, list them (default false)", parse: parseFleetMode("review-app-sweep"), check: checkFleetMode("review-app-sweep")},
+	{name: "review-app-max-age", help: "with review-app-sweep, the age past which a review app is deleted: days (7d) or a Go duration (36h)", parse: parseMaxAge, check: checkMaxAge},
+	{name: "review-app-sleep", kind: boolean, help: "scale the review apps (<app>-pr<N>) of each app to zero, remembering their formation (default false)", parse: parseFleetMode("review-app-sleep"), check: checkFleetMode("review-app-sleep")},
+	{name: "review-app-wake", kind: boolean, help: "restore the formation review-app-sleep stopped on the review apps of each app (default false)", parse: parseFleetMode("review-app-wake"), check: checkFleetMode("review-app-wake")},
 	{name: "github-token", help: "GitHub (or Forgejo/Gitea) token for pull-request feedback, e.g. ${{ github.token }}: a deployment per app and one comment (default none: nothing is sent to the forge)", parse: parseGitHubToken},
 	{name: "gitlab-token", help: "GitLab project or group access token with the api scope, for one merge-request note (default none: nothing is sent to GitLab)", parse: parseGitLabToken},
 	{name: "pr-comment", kind: boolean, help: "with a forge token, keep one comment (GitLab: note) on the pull/merge request with each app's state and URL (default true)", parse: parsePRComment},
@@ -101,7 +106,7 @@ func parseToken(c *Config, v string, _ *loader) error {
 // checkToken: a dry run sends nothing, so it needs no token.
 func checkToken(c *Config, v string, _ *loader) error {
 	switch {
-	case c.DryRun:
+	case c.DryRun && c.Fleet.Mode == "":
 		return nil
 	case v == "":
 		return fmt.Errorf("missing: %s", whereToSet(tokenInput))

@@ -25,6 +25,9 @@ type Review struct {
 	// a fixed review-app-name.
 	Destroy    bool
 	AllowForks bool
+	// ForkLabel admits a fork's pull request on the event that adds this label (a
+	// maintainer's approval of the commit it saw); "" for none.
+	ForkLabel string
 	// PR is the CI's pull-request context, read only when Enabled. Forks are not refused
 	// here: the flow refuses them (exit 1) unless AllowForks.
 	PR ci.PR

@@ -37,6 +37,9 @@ type Target struct {
 	// check (a new review app's formation); its error fails the target. It does not
 	// run when the run does not wait.
 	AfterSuccess func(ctx context.Context) error
+	// Env, when not nil, is set on this target instead of Settings.Env (a review app's
+	// env, its references to the run's other review apps resolved).
+	Env []scalingo.Variable
 }
 
 // Settings are what every target of a run shares.
@@ -55,9 +58,9 @@ type Settings struct {
 
 // Timing holds the intervals of a run; zero values mean the production ones.
 type Timing struct {
-	// PollInterval is the time between two status checks of one deployment with a
-	// single target: 5 s. It grows with the number of targets so that the polls of a
-	// whole run stay well inside the API's 60 requests a minute.
+	// PollInterval is the time between two status checks of one deployment with up to
+	// three targets: 5 s. Beyond, it grows with the number of targets so that the polls
+	// of a whole run take at most pollsPerMinute of the API's 60 requests a minute.
 	PollInterval time.Duration
 	// QueuedNotice is how long a deployment may stay queued before the user is told
 	// why: one minute.
@@ -107,6 +110,10 @@ type Result struct {
 	// LogLocations are the places the build log printed when the build or the postdeploy
 	// hook failed (build-error, hook-error), as the log printed them.
 	LogLocations []annotate.Candidate
+	// Blamed are the repository's lines that LogLocations map to (at most
+	// annotate.MaxPerTarget, first first). The flow does not know the archive's files:
+	// the caller that does sets them (internal/run).
+	Blamed []annotate.Location
 	// MaybeCreated is set when the target failed after sending a deployment creation
 	// whose outcome it could not learn: a deployment may exist that the outputs do not
 	// name.
@@ -234,7 +241,12 @@ func Deploy(ctx context.Context, p Plan) ([]*Result, error) {
 	ds := make([]*deployer, len(p.Targets))
 	results := make([]*Result, len(p.Targets))
 	for i, t := range p.Targets {
-		ds[i] = &deployer{Target: t, Clock: p.Clock, streamClock: p.StreamClock, Timing: p.Timing, arc: p.Archive, set: p.Settings, gitRef: gitRef, observers: p.Observers}
+		// The targets' first polls spread over the second half of the first interval,
+		// so that their polls do not all fall at once.
+		n := time.Duration(len(p.Targets))
+		first := p.Timing.PollInterval * (2*n - time.Duration(i)) / (2 * n)
+		ds[i] = &deployer{Target: t, Clock: p.Clock, streamClock: p.StreamClock, Timing: p.Timing, firstPoll: first,
+			arc: p.Archive, set: p.Settings, gitRef: gitRef, observers: p.Observers}
 		results[i] = &Result{App: t.App, Region: t.Region, GitRef: gitRef}
 	}
 
@@ -289,6 +301,9 @@ const (
 	defaultQueuedNotice   = time.Minute
 	defaultHealthInterval = 2 * time.Second
 	defaultHealthTimeout  = 2 * time.Minute
+	// pollsPerMinute is the share of the API's 60 requests a minute (less the
+	// limiter's margin) that a run's status polls may take.
+	pollsPerMinute = 36
 )
 
 func (p *Plan) defaults() {
@@ -304,10 +319,11 @@ func (p *Plan) defaults() {
 	if p.Timing.PollInterval <= 0 {
 		p.Timing.PollInterval = defaultPollInterval
 	}
-	// Two targets poll as often as one; beyond, each poll less often, so that the
-	// polls of a run take at most 24 of the API's 60 requests a minute and leave the
-	// rest to sources, log catch-ups and retries. The stream keeps the status live.
-	p.Timing.PollInterval *= time.Duration((len(p.Targets) + 1) / 2)
+	// Up to three targets poll every 5 s; beyond, each polls less often so that the
+	// run's polls stay within pollsPerMinute and leave the rest of the budget to
+	// sources, creations, log catch-ups and retries: 8 targets every 13.3 s, 20 every
+	// 33 s. The stream keeps the log live meanwhile.
+	p.Timing.PollInterval = max(p.Timing.PollInterval, time.Duration(len(p.Targets))*time.Minute/pollsPerMinute)
 	if p.Timing.QueuedNotice <= 0 {
 		p.Timing.QueuedNotice = defaultQueuedNotice
 	}

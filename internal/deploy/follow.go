@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/clock"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
 )
 
@@ -34,8 +34,13 @@ type follower struct {
 	timeout   time.Duration
 	streamURL string
 
-	start        time.Time
-	status       string
+	start    time.Time
+	deadline time.Time // start + timeout, on the run's clock
+	last     bool      // the last status read, after the timeout: the log is caught up after it
+	status   string
+	// pending is a status a poll saw while the stream was up, shown once the stream's
+	// lines before it are: when the stream tells it, else at the next poll or the end.
+	pending      string
 	warned       map[string]bool
 	queuedNoted  bool
 	lines        []string // the log lines printed so far
@@ -58,16 +63,19 @@ var errWaited = errors.New("the wait ran out")
 
 func (f *follower) run(ctx context.Context) error {
 	f.start = f.Now()
+	f.deadline = f.start.Add(f.timeout)
 	f.status = f.dep.Status
 	f.warned = map[string]bool{}
 	f.endGroup = f.Reporter.Group("Build log of deployment " + f.dep.ID)
 	defer f.closeGroup() // on every way out; the verdict is printed after it
 	f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
 
-	// The timeout is checked against the injected clock after each poll; this deadline
-	// also bounds a poll that hangs (an API call may retry for minutes) in real time.
+	// The timeout is kept on the run's clock: no retry nor wait for the request budget
+	// starts that would end past it, and the loop stops at it. This deadline also bounds
+	// in real time a call that hangs.
 	waitCtx, cancelWait := context.WithTimeoutCause(ctx, f.timeout, errWaited)
 	defer cancelWait()
+	waitCtx = clock.WithDeadline(waitCtx, f.deadline)
 
 	chunks := make(chan logChunk, 256)
 	f.chunks = chunks
@@ -82,21 +90,39 @@ func (f *follower) run(ctx context.Context) error {
 		// The first connection is tried here, before the first poll, so that the log
 		// says at a fixed place whether it comes live or through the API.
 		s, err := f.Client.Stream(streamCtx, f.streamURL)
-		if err != nil && streamCtx.Err() == nil {
+		switch {
+		case errors.Is(err, scalingo.ErrStreamRefused):
+			// The token may not go there (in clear, or off the API's site): never
+			// retried, one warning, the log through the API.
 			f.streamFailed.Store(true)
-			f.Reporter.Printf("The live log stream is unavailable (%v); reading the log through the API instead.", redactStreamErr(err, f.streamURL))
+			f.Reporter.Warning("the live log stream is unavailable: %v; following by polling", err)
+		case err != nil && streamCtx.Err() == nil:
+			f.streamFailed.Store(true)
+			f.Reporter.Printf("The live log stream could not be opened (%s); following by polling.", streamTrouble(err, "could not connect"))
+			fallthrough
+		default:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f.stream(streamCtx, s, chunks, statusHint)
+			}()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f.stream(streamCtx, s, chunks, statusHint)
-		}()
 	} else {
 		f.streamFailed.Store(true)
 	}
 
-	tick := f.After(f.PollInterval)
+	// Polls keep their own pace, PollInterval apart from a first one that differs from
+	// target to target (see Deploy), so that a run's polls spread over the minute.
+	next := f.start.Add(f.firstPoll)
+	var tick <-chan time.Time
 	for {
+		if tick == nil {
+			at := next
+			if f.deadline.Before(at) {
+				at = f.deadline
+			}
+			tick = f.After(at.Sub(f.Now()))
+		}
 		select {
 		case <-waitCtx.Done():
 			return f.stop(ctx)
@@ -105,11 +131,30 @@ func (f *follower) run(ctx context.Context) error {
 				f.catchUp(waitCtx)
 			}
 			continue
-		case <-statusHint:
-			// The stream says the status changed: check now rather than at the next tick.
-			// The stream never decides the verdict on its own.
+		case st := <-statusHint:
+			// The stream says the deployment ended: check now rather than at the next
+			// tick (the stream never decides the verdict). Another change is shown as the
+			// stream tells it, after the lines it sent before it, for no request (a poll
+			// or a log read for each would spend the budget in bursts).
+			if !Status(st).Terminal() {
+				if gap := f.drain(); gap {
+					f.catchUp(waitCtx)
+				}
+				f.showStatus(st)
+				if st == f.pending {
+					f.pending = ""
+				}
+				continue
+			}
 		case <-tick:
-			tick = f.After(f.PollInterval)
+			tick = nil
+			now := f.Now()
+			if !now.Before(f.deadline) {
+				return f.timedOut(ctx)
+			}
+			if next = next.Add(f.PollInterval); !next.After(now) {
+				next = now.Add(f.PollInterval)
+			}
 		}
 		done, err := f.poll(waitCtx)
 		if waitCtx.Err() != nil {
@@ -118,7 +163,7 @@ func (f *follower) run(ctx context.Context) error {
 		if done || err != nil {
 			return err
 		}
-		if f.Now().Sub(f.start) >= f.timeout {
+		if !f.Now().Before(f.deadline) {
 			return f.timedOut(ctx)
 		}
 	}
@@ -133,11 +178,29 @@ func (f *follower) stop(ctx context.Context) error {
 	return f.timedOut(ctx)
 }
 
-// timedOut prints the log lines not printed yet and reports the timeout.
+// finalGrace bounds what follows the timeout: one last status read and the log
+// catch-up, together, by the run's clock and in real time.
+const finalGrace = 10 * time.Second
+
+// timedOut reads the status once more, prints the log lines not printed yet and
+// reports the timeout, within finalGrace (or the timeout itself, if shorter). A
+// deployment found ended by that last read has its own verdict.
 func (f *follower) timedOut(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	grace := min(finalGrace, f.timeout)
+	lastCtx, cancel := context.WithTimeout(ctx, grace)
 	defer cancel()
-	f.catchUp(ctx)
+	lastCtx = clock.WithDeadline(lastCtx, f.deadline.Add(grace))
+	f.last = true
+	done, err := f.poll(lastCtx)
+	var failed *FailedError
+	switch {
+	case ctx.Err() != nil:
+		f.closeGroup()
+		return context.Cause(ctx)
+	case done && lastCtx.Err() == nil && (err == nil || errors.As(err, &failed)):
+		return err
+	}
+	f.catchUp(lastCtx)
 	f.closeGroup()
 	return &TimeoutError{ID: f.dep.ID, App: f.app, Region: f.Region, LastStatus: f.status, After: f.timeout}
 }
@@ -161,18 +224,25 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	if dep.Links.Output != "" {
 		f.dep.Links.Output = dep.Links.Output
 	}
-	if !Status(dep.Status).Terminal() && (!f.streamUp.Load() || dep.Status != f.status) {
-		// A status change prints after the lines that came before it, which the stream
-		// may not have brought yet. (A terminal status catches up below.)
-		f.drain()
+	live := f.streamUp.Load()
+	if !Status(dep.Status).Terminal() && !f.last && !live {
+		// Without the stream, the log comes with the polls; a status change prints after
+		// the lines that came before it. (A terminal status catches up below, the last
+		// read after it.)
 		f.catchUp(ctx)
 	}
+	if f.pending != "" && !Status(dep.Status).Terminal() {
+		// Seen by the last poll and not told by the stream since: its lines are in.
+		f.drain()
+		f.showPending()
+	}
 	if Status(dep.Status).Terminal() {
-		f.status = dep.Status
 		// The whole log, then the verdict after the group: what the stream has brought,
 		// then what links.output has that the stream did not.
 		f.drain()
 		f.catchUp(ctx)
+		f.showPending()
+		f.status = dep.Status
 		f.closeGroup()
 		f.emit(Event{Kind: EventStatus, Status: Status(f.status)})
 		f.Reporter.Printf("[%s] %s: %s", f.elapsed(), f.status, Status(f.status).Reason(f.app))
@@ -187,10 +257,13 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 		}
 		return true, &FailedError{ID: f.dep.ID, App: f.app, Status: Status(f.status)}
 	}
-	if dep.Status != f.status {
-		f.status = dep.Status
-		f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
-		f.emit(Event{Kind: EventStatus, Status: Status(f.status)})
+	switch {
+	case !live:
+		f.showStatus(dep.Status)
+	case dep.Status != f.status:
+		// The stream shows it after the lines that came before it (run); if it does
+		// not, the next poll does.
+		f.pending = dep.Status
 	}
 	switch {
 	case f.status == "queued":
@@ -205,14 +278,33 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	return false, nil
 }
 
+// showStatus prints a status the deployment moved to, once.
+func (f *follower) showStatus(st string) {
+	if st == f.status {
+		return
+	}
+	f.status = st
+	f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
+	f.emit(Event{Kind: EventStatus, Status: Status(f.status)})
+}
+
+// showPending shows the status a poll saw, if the stream has not.
+func (f *follower) showPending() {
+	if f.pending != "" {
+		f.showStatus(f.pending)
+		f.pending = ""
+	}
+}
+
 // drain prints the log lines the stream has passed on and the loop has not taken yet.
-func (f *follower) drain() {
+// It reports a gap, for the caller to fill with a catch-up (some call one anyway).
+func (f *follower) drain() (gap bool) {
 	for {
 		select {
 		case c := <-f.chunks:
-			f.printChunk(c) // a gap is filled by the catch-up that follows
+			gap = f.printChunk(c) || gap
 		default:
-			return
+			return gap
 		}
 	}
 }
@@ -301,7 +393,11 @@ func (f *follower) stream(ctx context.Context, first *scalingo.Stream, chunks ch
 				return
 			}
 			if !f.streamFailed.Swap(true) {
-				f.Reporter.Printf("The live log stream is unavailable (%v); reading the log through the API instead.", redactStreamErr(err, f.streamURL))
+				if why := streamTrouble(err, ""); why != "" {
+					f.Reporter.Printf("The live log stream closed (%s); following by polling.", why)
+				} else {
+					f.Reporter.Printf("The live log stream closed; following by polling.")
+				}
 			}
 		}
 		// Down (the first connection failed, or this one ended): wait, then reconnect.
@@ -322,6 +418,9 @@ func (f *follower) stream(ctx context.Context, first *scalingo.Stream, chunks ch
 	}
 }
 
+// errStreamIdle is a stream silent for streamIdle.
+var errStreamIdle = errors.New("the stream stalled")
+
 // streamIdle is how long the stream may stay silent (the API pings every 30 s) before it
 // is taken as stalled and reopened.
 const streamIdle = 2 * time.Minute
@@ -333,8 +432,12 @@ func (f *follower) follow(ctx context.Context, s *scalingo.Stream, chunks chan<-
 	for {
 		readCtx, cancel := context.WithTimeout(ctx, streamIdle)
 		ev, err := s.Next(readCtx)
+		idle := err != nil && readCtx.Err() != nil && ctx.Err() == nil
 		cancel()
-		if err != nil {
+		switch {
+		case idle:
+			return errStreamIdle
+		case err != nil:
 			return err
 		}
 		if ev.ID != f.dep.ID {
@@ -362,16 +465,23 @@ func (f *follower) follow(ctx context.Context, s *scalingo.Stream, chunks chan<-
 	}
 }
 
-func redactStreamErr(err error, streamURL string) string {
-	if err == nil {
-		return "closed"
+// streamTrouble says in plain words why the stream could not be opened or ended, when
+// there is more to say than that the connection failed or closed; then it returns plain
+// (the WebSocket library's own words, "failed to read frame header: EOF", tell a user
+// nothing more).
+func streamTrouble(err error, plain string) string {
+	var he *scalingo.StreamHTTPError
+	switch {
+	case err == nil:
+		return plain
+	case errors.As(err, &he):
+		return fmt.Sprintf("HTTP %d", he.StatusCode)
+	case errors.Is(err, scalingo.ErrStreamTokenRefused):
+		return "the stream refused the token"
+	case errors.Is(err, errStreamIdle):
+		return "nothing came for 2 minutes"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer in time"
 	}
-	msg := err.Error()
-	if u, perr := url.Parse(streamURL); perr == nil && u.RawQuery != "" {
-		msg = strings.ReplaceAll(msg, u.RawQuery, "[redacted]")
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "timed out"
-	}
-	return msg
+	return plain
 }

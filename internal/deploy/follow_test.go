@@ -2,12 +2,16 @@ package deploy
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
 )
 
 // TestPrintChunk: log lines arrive from the stream (replayed from the start on each
@@ -80,5 +84,31 @@ func TestDrain(t *testing.T) {
 	}
 	if len(f.chunks) != 0 {
 		t.Errorf("%d chunks left", len(f.chunks))
+	}
+}
+
+// TestStreamTrouble: what the log says when the stream fails is plain words, never the
+// WebSocket library's.
+func TestStreamTrouble(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"closed cleanly", nil, "plain"},
+		{"closed abruptly", errors.New("failed to read JSON message: failed to get reader: failed to read frame header: EOF"), "plain"},
+		{"refused at the handshake", fmt.Errorf("open: %w", &scalingo.StreamHTTPError{StatusCode: 503}), "HTTP 503"},
+		{"token refused", fmt.Errorf("%w: status = StatusPolicyViolation", scalingo.ErrStreamTokenRefused), "the stream refused the token"},
+		{"silent", errStreamIdle, "nothing came for 2 minutes"},
+		{"dial timed out", fmt.Errorf("open the log stream: %w", context.DeadlineExceeded), "no answer in time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := streamTrouble(tt.err, "plain"); got != tt.want {
+				t.Errorf("streamTrouble = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

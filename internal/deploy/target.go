@@ -24,11 +24,14 @@ type deployer struct {
 	Timing
 	// streamClock times the stream's reconnect backoff (see Plan.StreamClock).
 	streamClock clock.Clock
-	arc         Archive
-	set         Settings
-	gitRef      string
-	app         *scalingo.App // found by lookup
-	observers   []Observer
+	// firstPoll is when, after its creation, the deployment's status is first read:
+	// between half a PollInterval and one, different for each target of a run.
+	firstPoll time.Duration
+	arc       Archive
+	set       Settings
+	gitRef    string
+	app       *scalingo.App // found by lookup
+	observers []Observer
 	// deploymentID names the deployment once created, for the events.
 	deploymentID string
 }
@@ -115,13 +118,17 @@ func (d *deployer) deploy(ctx context.Context, res *Result) error {
 // failed upload leaves the app's variables as they were) and before the deployment is
 // created, which picks them up: Scalingo restarts nothing when variables change.
 func (d *deployer) setVariables(ctx context.Context) error {
-	if len(d.set.Env) == 0 {
+	env := d.set.Env
+	if d.Env != nil {
+		env = d.Env
+	}
+	if len(env) == 0 {
 		return nil
 	}
-	if err := d.Client.SetVariables(ctx, d.App, d.set.Env); err != nil {
+	if err := d.Client.SetVariables(ctx, d.App, env); err != nil {
 		return fmt.Errorf("set the variables of %s: %w", d.App, err)
 	}
-	d.Reporter.Printf("Set %s on %s.", plural(len(d.set.Env), "variable"), d.App)
+	d.Reporter.Printf("Set %s on %s.", plural(len(env), "variable"), d.App)
 	return nil
 }
 

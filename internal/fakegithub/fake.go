@@ -33,6 +33,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -70,6 +71,9 @@ type Options struct {
 	// PullRequests are the numbers of the repository's pull requests; their
 	// comments are served, any other number is 404. Default: 1.
 	PullRequests []int
+	// Closed are the numbers of PullRequests that are closed (merged or not): GET
+	// /repos/{owner}/{repo}/pulls/{n} says "closed" for them, "open" for the others.
+	Closed []int
 	// Refs are the branch and tag names that exist; any 40-hex SHA exists too.
 	Refs []string
 	// Now is the fake's clock for created_at and updated_at; default time.Now.
@@ -368,6 +372,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.deploymentsRoute(w, r)
 	case len(parts) == 3 && parts[0] == "deployments" && parts[2] == "statuses":
 		s.statusesRoute(w, r, parts[1])
+	case len(parts) == 2 && parts[0] == "pulls" && r.Method == http.MethodGet:
+		s.pullRoute(w, parts[1])
 	case len(parts) == 3 && parts[0] == "issues" && parts[2] == "comments":
 		s.commentsRoute(w, r, parts[1])
 	case len(parts) == 3 && parts[0] == "issues" && parts[1] == "comments":
@@ -868,4 +874,22 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, list []any) {
 		out = []any{}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// pullRoute answers GET /repos/{owner}/{repo}/pulls/{n}: the part of a pull request the
+// tool reads, its state.
+func (s *Server) pullRoute(w http.ResponseWriter, rawN string) {
+	if !s.allowed(w, Read, "pull_requests") {
+		return
+	}
+	n, ok := s.pullRequest(rawN)
+	if !ok {
+		apiError(w, http.StatusNotFound, "Not Found", "https://docs.github.com/rest/pulls/pulls#get-a-pull-request")
+		return
+	}
+	state := "open"
+	if slices.Contains(s.opts.Closed, n) {
+		state = "closed"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"number": n, "state": state})
 }

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,9 @@ type Options struct {
 	ProjectPath string
 	// MergeRequests are the project's merge request IIDs; default [1].
 	MergeRequests []int
+	// Merged are those of MergeRequests that are merged: GET
+	// /projects/:id/merge_requests/:iid says "merged" for them, "opened" for the others.
+	Merged []int
 	// Now is the fake's clock; default time.Now.
 	Now func() time.Time
 }
@@ -241,6 +245,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(path, "/")
+	if len(parts) == 4 && parts[0] == "projects" && parts[2] == "merge_requests" && r.Method == http.MethodGet {
+		s.mergeRequestRoute(w, parts[1], parts[3])
+		return
+	}
 	if len(parts) < 5 || parts[0] != "projects" || parts[2] != "merge_requests" || parts[4] != "notes" || len(parts) > 6 {
 		message(w, http.StatusNotFound, "404 Not Found")
 		return
@@ -441,4 +449,23 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, iid int) {
 		out = []*Note{}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// mergeRequestRoute answers GET /projects/:id/merge_requests/:iid: the part the tool
+// reads, its state.
+func (s *Server) mergeRequestRoute(w http.ResponseWriter, rawProject, rawIID string) {
+	if !s.project(rawProject) {
+		message(w, http.StatusNotFound, "404 Project Not Found")
+		return
+	}
+	iid, ok := s.mergeRequest(rawIID)
+	if !ok {
+		message(w, http.StatusNotFound, "404 Not found")
+		return
+	}
+	state := "opened"
+	if slices.Contains(s.opts.Merged, iid) {
+		state = "merged"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"iid": iid, "project_id": s.opts.ProjectID, "state": state})
 }

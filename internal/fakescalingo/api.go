@@ -61,6 +61,7 @@ func (s *Server) apiHandler(region string) http.Handler {
 	mux.HandleFunc("POST /v1/apps/{app}/addons", s.withApp(s.provisionAddon))
 	mux.HandleFunc("DELETE /v1/apps/{app}/addons/{id}", s.withApp(s.deleteAddon))
 	mux.HandleFunc("POST /v1/apps/{app}/scale", s.withApp(s.scale))
+	mux.HandleFunc("GET /v1/apps/{app}/containers", s.withApp(s.listContainers))
 	mux.HandleFunc("GET /v1/apps/{app}/operations/{id}", s.withApp(s.getOperation))
 	mux.HandleFunc("POST /v1/sources", s.createSource)
 	mux.HandleFunc("POST /v1/apps/{app}/deployments", s.withApp(s.createDeployment))
@@ -142,6 +143,12 @@ func (s *Server) appJSON(a *app) map[string]any {
 	}
 	if a.parent != "" {
 		m["parent_app_name"] = a.parent
+	}
+	m["last_deployed_at"], m["last_deployment_id"] = nil, nil
+	if n := len(a.deps); n > 0 {
+		last := a.deps[n-1]
+		m["last_deployed_at"] = last.createdAt.In(paris).Format(timeLayout)
+		m["last_deployment_id"] = last.id
 	}
 	return m
 }
@@ -263,7 +270,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, a *app
 		lines = defaultLog(a.name, s.appURL(a), sc.final())
 	}
 	d := &deployment{id: newUUID(), app: a, sourceURL: sourceURL, gitRef: gitRef, hook: hook,
-		env: a.env(), addons: addonsOf(a), createdAt: s.now()}
+		env: a.env(), addons: addonsOf(a), createdAt: s.now(), buildTime: sc.BuildTime}
 	d.states, d.chunks = plan(sc, lines)
 	d.status = d.states[0]
 	if n := len(a.deps); n > 0 {
@@ -283,14 +290,61 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, a *app
 }
 
 func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request, d *deployment) {
-	s.advanceTo(d, 1) // one state per GET, none ahead of Scenario.Duration
+	d.advance.Lock()
+	switch {
+	case d.buildTime > 0:
+		s.moveByTime(d)
+	case d.state < len(d.states)-1:
+		d.state++
+		s.enter(d)
+	}
 	s.mu.Lock()
 	d.polls++
 	s.mu.Unlock()
+	d.advance.Unlock()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"deployment": s.deploymentJSON(d)})
+}
+
+// moveByTime moves d (Scenario.BuildTime) to the state the fake's clock says, through
+// every state in between. The caller holds d.advance, not s.mu.
+func (s *Server) moveByTime(d *deployment) {
+	last := len(d.states) - 1
+	if last <= 0 {
+		return
+	}
+	target := min(last, int(s.now().Sub(d.createdAt)*time.Duration(last)/d.buildTime))
+	for d.state < target && d.state < len(d.states)-1 {
+		d.state++
+		s.enter(d)
+	}
+}
+
+// Tick moves every deployment that follows the clock (Scenario.BuildTime) to where
+// Options.Now says, sending their log lines and status changes on the stream. The fake
+// does it on every API request; a test that moves the clock calls it so that the stream
+// speaks at the right time whether or not a request comes.
+func (s *Server) Tick() {
+	s.mu.Lock()
+	var timed []*deployment
+	for key, a := range s.apps {
+		if key != a.name {
+			continue // the same app, by its id
+		}
+		for _, d := range a.deps {
+			if d.buildTime > 0 && !isTerminal(d.status) {
+				timed = append(timed, d)
+			}
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range timed {
+		d.advance.Lock()
+		s.moveByTime(d)
+		d.advance.Unlock()
+	}
 }
 
 // enter makes d enter d.states[d.state]: the builder fetches the source on

@@ -37,7 +37,8 @@
 // another region is 404 {"resource":"app","error":"not found"}, as a wrong
 // region is on Scalingo; AddApp puts an app in Scenario.Region):
 //
-//	GET    /v1/apps/{app}                          {"app":{…}}, parent_app_name on a child
+//	GET    /v1/apps/{app}                          {"app":{…}}, parent_app_name on a child;
+//	                                               created_at, last_deployed_at (null if never)
 //	POST   /v1/apps                                {"app":{"name","parent_id"?}} → 201 {"app":{…}}
 //	DELETE /v1/apps/{app}?current_name={app}       204; 422 without the right current_name;
 //	                                               403 {"error"} unless the owner's JWT
@@ -59,6 +60,8 @@
 //	POST   /v1/apps/{app}/scale                    {"containers":[{"name","amount","size"}]}: 200 and
 //	                                               applied at once if never deployed, else 202 with
 //	                                               Location: …/operations/{id}
+//	GET    /v1/apps/{app}/containers               {"containers":[{"name","amount","size","command"}]}:
+//	                                               the Procfile's types (amount 0 if never scaled)
 //	GET    /v1/apps/{app}/operations/{id}          {"operation":{…}}: "running" for Scenario.ScalePolls
 //	                                               GETs, then "done" (formation applied) or "error"
 //	                                               (Scenario.ScaleError)
@@ -71,7 +74,9 @@
 // {"name":"free-trial-exceeded","error","url"}. A child lives in its
 // parent's region, is "new" until deployed, and takes the scenario given by
 // PlanApp(name, sc), if any. AddApp seeds what a test starts from: a child
-// (Scenario.Parent) and variables (Scenario.Variables). Options.CollaboratorToken is a second API token
+// (Scenario.Parent), variables (Scenario.Variables), a formation
+// (Scenario.Formation) and a successful deployment made at Now
+// (Scenario.Deployed), so that a test ages apps by moving the clock. Options.CollaboratorToken is a second API token
 // whose user may do all of this but delete an app.
 //
 // Scale: types are those of the last deployed archive's Procfile ("web"
@@ -99,9 +104,8 @@
 // QueuedPolls = 0 a deployment is "building" at creation and final on the 3rd
 // GET (2nd for build-error/aborted); with QueuedPolls = q it is final on the
 // (q+4)th. NeverFinish stops at "building". Listing deployments does not move them.
-// With Scenario.Duration, the states are also spread over that long on Options.Now: a GET
-// moves a deployment no further than is due, and AdvanceDue (the fake command calls it on
-// a ticker) moves every such deployment to what is due, with no GET.
+// With Scenario.BuildTime, a deployment moves with Options.Now instead: its states
+// are spread evenly over BuildTime, caught up on every API request and on Tick.
 //
 // The scenario's log lines are split evenly (integer division) over the
 // non-queued states; a state's lines are appended when it is entered, before
@@ -139,7 +143,8 @@
 //     later" in plain text with X-Request-Id and no Retry-After (none is
 //     documented; Options.RateLimitRetryAfter adds one); RateLimited()
 //     counts them. Inject one clock into the fake and the client to run many
-//     requests without sleeping.
+//     requests without sleeping. Options.RateLimitLag counts each call a varying
+//     little later than Now, as a server counting by arrival does.
 //
 // # Faults
 //
@@ -147,7 +152,8 @@
 // first unused fault whose Method (empty: any) and Path prefix match, Path
 // "storage" meaning the upload host. A fault applies to Times requests
 // (0 means 1, negative means all) after letting After matching requests
-// through. Requests() shows which fault hit which request.
+// through. Requests() shows which fault hit which request. Vanish takes the
+// whole API away (auth, API and stream hosts close every connection unanswered).
 //
 // Fault.OtherPort with Redirect answers an auth, API or stream request with a
 // redirect to another port of 127.0.0.1 (plain HTTP); what reaches that port

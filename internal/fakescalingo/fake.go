@@ -89,6 +89,11 @@ type Options struct {
 	// links.deployments_stream says ws:// beside an https API, the downgrade
 	// a client must refuse.
 	PlainStream bool
+	// RateLimitLag makes the rate limit count each API call when it arrives, later than
+	// the client sent it by up to this much (a request in flight, a connection being set
+	// up, clocks a little apart), by an amount that varies from call to call as real
+	// latency does: the n-th call counts RateLimitLag·(n mod 7)/6 after Options.Now.
+	RateLimitLag time.Duration
 }
 
 // Server is a running fake. Its fields are read-only.
@@ -121,8 +126,11 @@ type Server struct {
 	deleted []string
 
 	rateMu  sync.Mutex
-	calls   []time.Time // API calls within the last minute of Now
+	calls   []time.Time // API calls within the last minute of Now, as counted
+	callN   int         // API calls so far
 	limited int         // 429s answered by the rate limit
+
+	vanished atomic.Bool // Vanish was called
 
 	faultMu sync.Mutex
 	faults  []*faultState
@@ -302,6 +310,14 @@ func (s *Server) middleware(role, region string, h http.Handler) http.Handler {
 			w.Header().Set("X-Request-Id", reqID)
 		}
 		i := s.logRequest(role, region, r)
+		if s.vanished.Load() && (role == "api" || role == "auth" || role == "stream") {
+			s.setFault(i, "vanished")
+			hijackAndClose(w, false)
+			return
+		}
+		if role == "api" {
+			s.Tick()
+		}
 		rec := &statusWriter{ResponseWriter: w}
 		f := s.takeFault(role, r)
 		if f != nil {
@@ -340,17 +356,22 @@ func (s *Server) allowCall() (ok bool, wait time.Duration) {
 	}
 	s.rateMu.Lock()
 	defer s.rateMu.Unlock()
-	now := s.now()
+	now := s.now().Add(s.opts.RateLimitLag * time.Duration(s.callN%7) / 6)
+	s.callN++
 	kept := s.calls[:0]
+	oldest := now
 	for _, c := range s.calls {
 		if now.Sub(c) < time.Minute {
 			kept = append(kept, c)
+			if c.Before(oldest) {
+				oldest = c
+			}
 		}
 	}
 	s.calls = kept
 	if len(s.calls) >= s.opts.RateLimit {
 		s.limited++
-		return false, time.Minute - now.Sub(s.calls[0])
+		return false, time.Minute - now.Sub(oldest)
 	}
 	s.calls = append(s.calls, now)
 	return true, 0

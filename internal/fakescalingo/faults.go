@@ -91,6 +91,18 @@ func (f *faultState) describe() string {
 	return strings.Join(parts, ", ")
 }
 
+// Vanish makes the API go away, as when the network to Scalingo is lost mid-run: open
+// log streams are cut, and every later request to the auth, API and stream hosts has
+// its connection closed unanswered. The storage and the app servers stay.
+func (s *Server) Vanish() {
+	s.vanished.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.wsConns {
+		c.CloseNow()
+	}
+}
+
 // Inject adds a fault; faults are tried in the order they were injected.
 func (s *Server) Inject(f Fault) {
 	s.faultMu.Lock()

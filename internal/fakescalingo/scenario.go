@@ -24,12 +24,14 @@ type Scenario struct {
 	Log []string
 	// QueuedPolls keeps deployments "queued" for this many status GETs.
 	QueuedPolls int
-	// Duration, when set, spreads a deployment's states evenly over this long
-	// on Options.Now from its creation: a GET moves it no further than is
-	// due, and AdvanceDue moves it (streaming) to what is due.
-	Duration time.Duration
 	// NeverFinish keeps deployments "building" forever.
 	NeverFinish bool
+	// BuildTime, when set, moves deployments with the fake's clock (Options.Now) instead
+	// of with the status GETs: their states are spread evenly over BuildTime from the
+	// creation, the final one reached at BuildTime, as a real build takes its time
+	// whoever looks. The fake has no timer: it catches up on every API request and on
+	// Tick (the fake command calls it on a ticker).
+	BuildTime time.Duration
 	// URL is the app's "url"; default https://<name>.<region>.scalingo.io.
 	URL string
 
@@ -59,6 +61,14 @@ type Scenario struct {
 	// Variables are set on the app when it is added (created or updated,
 	// as PUT /variables does); ignored for apps a client creates.
 	Variables map[string]string
+	// Deployed gives an added app one successful deployment made at the
+	// fake's Now (its last_deployed_at), whose archive's Procfile names the
+	// types of Formation (web without one). Adding the app again with
+	// Deployed makes one more. Ignored for apps a client creates.
+	Deployed bool
+	// Formation is set as an added app's formation; ignored for apps a
+	// client creates.
+	Formation map[string]Container
 	// Serve runs the app on 127.0.0.1 (see AppServer); its URL becomes the
 	// app's "url" and "base_url" unless URL is set.
 	Serve *AppServer
@@ -179,11 +189,12 @@ type deployment struct {
 	addons    []Addon
 	createdAt time.Time
 
-	advance sync.Mutex // serializes moves (and the source fetch)
-	states  []string
-	chunks  [][]string
-	state   int
-	fetched bool
+	advance   sync.Mutex // serializes moves (and the source fetch)
+	buildTime time.Duration
+	states    []string
+	chunks    [][]string
+	state     int
+	fetched   bool
 
 	// guarded by Server.mu
 	status     string
@@ -214,6 +225,7 @@ func (s *Server) AddApp(name string, sc Scenario) {
 	for _, k := range slices.Sorted(maps.Keys(sc.Variables)) {
 		a.setVar(k, sc.Variables[k])
 	}
+	s.seed(a, sc)
 }
 
 // PlanApp sets the scenario of an app that a client will create (a child

@@ -72,7 +72,13 @@ type Entry struct {
 	LogTail string
 	// Dashboard is the app's page on Scalingo's dashboard; "" for none.
 	Dashboard string
+	// Blamed are the repository's lines a failed build's log blames, as "path:line[:col]"
+	// with what the log said there.
+	Blamed []Blame
 }
+
+// Blame is a repository line that a failed build's log blames.
+type Blame struct{ Place, Message string }
 
 // Marker is the hidden line that finds the comment of a set of apps again: two
 // workflows deploying different apps keep two comments.
@@ -141,6 +147,13 @@ func render(key string, entries []Entry, runURL string, logs bool) string {
 			continue
 		}
 		fmt.Fprintf(&b, "\n**%s**: %s\n", text(e.App), text(cut(e.Cause, maxCause)))
+		if len(e.Blamed) > 0 {
+			b.WriteString("\nWhere the build broke:\n")
+			for _, l := range e.Blamed {
+				// Outside the table a | needs no escape: only code's backticks and controls go.
+				fmt.Fprintf(&b, "- `%s` %s\n", strings.ReplaceAll(code(l.Place), "\\|", "|"), text(cut(l.Message, maxCause)))
+			}
+		}
 		if tail := lastLines(e.LogTail); tail != "" && !logs {
 			b.WriteString("\n(Its last build lines are in the job's log: with every app's, this comment would be too long.)\n")
 		} else if tail != "" {

@@ -56,7 +56,8 @@ func TestRender_golden(t *testing.T) {
 			State: Deployed, Status: "success", Commit: sha, Duration: 92 * time.Second}}},
 		{"build error", []Entry{{App: "api", Region: "osc-fr1", URL: "https://api.osc-fr1.scalingo.io", State: Failed, Status: "build-error",
 			Commit: sha, Duration: 40 * time.Second, Cause: "build-error: the build failed: read its log",
-			LogTail: "\x1b[1m-----> Building\x1b[0m\n./main.go:3:2: undefined: Serve\n```\n````closing attempt\n@someone please look\n"}}},
+			LogTail: "\x1b[1m-----> Building\x1b[0m\n./main.go:3:2: undefined: Serve\n```\n````closing attempt\n@someone please look\n",
+			Blamed:  []Blame{{Place: "api/main.go:3:2", Message: "undefined: Serve"}, {Place: "api/`x|y`.go:1", Message: "@someone <b>[x](https://evil)</b>"}}}}},
 		{"several", []Entry{
 			{App: "api", Region: "osc-fr1", URL: "https://api.osc-fr1.scalingo.io", State: Deployed, Commit: "v1.2.0", Duration: time.Minute},
 			{App: "worker", Region: "osc-secnum-fr1", URL: "javascript:alert(1)", State: TimedOut, Status: "building", Commit: "v1.2.0",

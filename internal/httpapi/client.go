@@ -153,8 +153,9 @@ func (c *Client) Do(ctx context.Context, r Request, out any) error {
 			return err
 		}
 		wait := policy.Wait(attempt, err)
-		// A context's deadline is in real time, whatever the client's clock.
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		// A context's deadline is in real time, whatever the client's clock; a deadline
+		// on the run's clock (clock.WithDeadline) is checked on the client's.
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait || !clock.Fits(ctx, c.clk.Now(), wait) {
 			return fmt.Errorf("gave up after %d attempts (no time left to retry): %w", attempt, err)
 		}
 		c.cfg.Logf("%s %s failed (%s); retry %d/%d in %s", r.Method, r.URL.Path, Short(err), attempt, policy.MaxAttempts-1, wait.Round(time.Millisecond))

@@ -30,7 +30,15 @@ var componentOnly = []string{"job-name", "stage", "image", "environment"}
 var notComponentInputs = []string{"api-token", "gitlab-token", "github-token", "github-deployments"}
 
 // reviewInputs belong to the review-app component (templates/review-app.yml), not to deploy.yml.
-var reviewInputs = []string{"review-app", "review-app-name", "copy-env", "addons", "destroy", "allow-forks"}
+var reviewInputs = []string{"review-app", "review-app-name", "copy-env", "addons", "destroy", "allow-forks", "fork-label"}
+
+// fleetInputs belong to deploy.yml only: a sweep, sleep or wake is a scheduled job of its own,
+// never one of the review component's merge request jobs.
+var fleetInputs = []string{"review-app-sweep", "review-app-max-age", "review-app-sleep", "review-app-wake"}
+
+// notGitLabInputs are tool inputs no GitLab component has: fork-label reads a GitHub-style
+// event, and GitLab's gives no maintainer's approval (the tool refuses it there).
+var notGitLabInputs = []string{"fork-label"}
 
 type componentInput struct {
 	Description string `yaml:"description"`

@@ -117,7 +117,7 @@ func TestReviewAppAct(t *testing.T) {
 		t.Fatalf("pin-action-image.sh: %v\n%s", err, out)
 	}
 	// The documented workflow, with this repository's action and the fake's URLs.
-	wf := reviewDocBlock(t, "runs-on:")
+	wf := reviewDocBlock(t, "types: [opened, synchronize, reopened, closed]")
 	// The deploy job uses this repository's action from its checkout; the destroy job has no
 	// checkout, where act cannot read `uses: ./`, so it runs the image itself: that also shows
 	// that a destroy needs nothing checked out.

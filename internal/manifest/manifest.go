@@ -76,6 +76,9 @@ type Formation struct {
 type Context struct {
 	App, ParentApp, URL string
 	PRNumber            int
+	// Siblings are the run's review apps by parent name, for %URL:name% and
+	// %APP:name% in templates.
+	Siblings map[string]Sibling
 }
 
 // Var is a variable to set on the review app.
@@ -562,7 +565,8 @@ func (m *Manifest) Values(c Context, random io.Reader) ([]Var, error) {
 		pr = strconv.Itoa(c.PRNumber)
 	}
 	// One pass: a substituted value is never substituted again.
-	tokens := strings.NewReplacer("%APP%", c.App, "%PARENT_APP%", c.ParentApp, "%PR_NUMBER%", pr, "%URL%", c.URL)
+	tokens := strings.NewReplacer(append([]string{"%APP%", c.App, "%PARENT_APP%", c.ParentApp, "%PR_NUMBER%", pr, "%URL%", c.URL},
+		linkPairs(c.Siblings)...)...)
 	var out []Var
 	for _, v := range m.Env {
 		var value string

@@ -80,12 +80,27 @@ func (e ForkError) Error() string {
 		e.CI.RequestWord(), e.CI.Setting("allow-forks", "true"))
 }
 
-// CheckFork refuses a fork's request unless allowed. It sends nothing.
-func CheckFork(c ci.CI, pr ci.PR, allowForks bool) error {
-	if pr.Fork && !allowForks {
+// LabelError refuses a fork's request on an event that is not a maintainer's approval:
+// only the event that adds the label approves, and only the commit it saw.
+type LabelError struct{ Label string }
+
+func (e LabelError) Error() string {
+	return fmt.Sprintf("this pull request comes from a fork: it is deployed only on the event that adds the label %q, a maintainer's approval of the commit they saw; to deploy its new commits, a maintainer removes the label and adds it again", e.Label)
+}
+
+// CheckFork refuses a fork's request unless allowed: by allow-forks, or by forkLabel,
+// on the event that adds that label; the closed event of a fork's request destroys its
+// review app, which runs none of its code. It sends nothing.
+func CheckFork(c ci.CI, pr ci.PR, allowForks bool, forkLabel string) error {
+	switch {
+	case !pr.Fork || allowForks:
+		return nil
+	case forkLabel == "":
 		return ForkError{CI: c}
+	case pr.Closed, pr.Labeled == forkLabel:
+		return nil
 	}
-	return nil
+	return LabelError{Label: forkLabel}
 }
 
 // NotChildError is an app that exists under the review app's name and is not a child of
@@ -117,56 +132,107 @@ func lookup(ctx context.Context, c Child) (*scalingo.App, error) {
 }
 
 // Ensure makes sure c exists as a child of its parent, sets it up unless it was deployed
-// before, and returns it as a deploy target. A child that was deployed before is reused
-// as it is; an app that is not a child of the parent is an error and is left untouched.
+// before, and returns it as a deploy target: Prepare, then Finish. A run with several
+// parents prepares them all before it finishes any, so that each may name the others.
+func Ensure(ctx context.Context, c Child, s Setup) (deploy.Target, error) {
+	p, err := Prepare(ctx, c, s)
+	if err != nil {
+		return deploy.Target{App: c.Name, Region: c.Region, Client: c.Client, Reporter: c.Reporter}, err
+	}
+	return p.Finish(ctx, s)
+}
+
+// Prepared is a review app that exists (found or created), not set up yet.
+type Prepared struct {
+	Child
+	// App is the app as the API gave it: its URL.
+	App *scalingo.App
+	// reuse: deployed before, its configuration left as it is; success: one of its
+	// deployments succeeded; created: this run created it.
+	reuse, success, created bool
+	plans                   []string
+}
+
+// URL is the review app's Scalingo address (base_url), else its url.
+func (p *Prepared) URL() string { return orURL(p.App) }
+
+// Prepare finds or creates c as a child of its parent. A child that was deployed before
+// is reused as it is; an app that is not a child of the parent is an error and is left
+// untouched.
 //
 // A child never deployed is not trusted to be configured, whatever made it: a set-up that
 // failed half-way, or a creation whose answer was lost, may have left the parent's
-// variables or addons in it. Its set-up is done again from the start, and only a
-// complete set-up hands it to the deploy flow, which creates its first deployment.
-func Ensure(ctx context.Context, c Child, s Setup) (deploy.Target, error) {
+// variables or addons in it. Its set-up is done again from the start by Finish, and only
+// a complete set-up hands it to the deploy flow, which creates its first deployment.
+func Prepare(ctx context.Context, c Child, s Setup) (*Prepared, error) {
 	s.defaults()
-	t := deploy.Target{App: c.Name, Region: c.Region, Client: c.Client, Reporter: c.Reporter}
 	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
 	defer cancel()
 	app, err := lookup(ctx, c)
 	if err != nil {
-		return t, err
+		return nil, err
 	}
+	p := &Prepared{Child: c, App: app}
 	if app != nil {
 		deps, err := c.Client.Deployments(ctx, c.Name, 20)
 		if err != nil {
-			return t, fmt.Errorf("list the deployments of review app %s: %w", c.Name, err)
+			return nil, fmt.Errorf("list the deployments of review app %s: %w", c.Name, err)
 		}
 		if len(deps) > 0 {
-			c.Reporter.Printf("Review app %s of %s exists: deploying to it, its configuration left as it is.", c.Name, c.Parent)
-			// What belongs to the first successful deployment waits for one, as
-			// Scalingo runs first-deploy until a deployment succeeds.
-			if !slices.ContainsFunc(deps, func(d scalingo.Deployment) bool { return d.Status == "success" }) {
-				firstDeploy(&t, c, s)
-			}
-			return t, nil
+			p.reuse = true
+			p.success = slices.ContainsFunc(deps, func(d scalingo.Deployment) bool { return d.Status == "success" })
+			return p, nil
 		}
 		c.Reporter.Printf("Review app %s of %s exists but was never deployed: its set-up may not have completed; setting it up again from the start.", c.Name, c.Parent)
 	}
 
 	// Plans are resolved before anything is created or removed: a wrong plan name
 	// leaves nothing behind.
-	plans := make([]string, len(s.Addons))
+	p.plans = make([]string, len(s.Addons))
 	for i, a := range s.Addons {
-		if plans[i], err = planID(ctx, c.Client, a); err != nil {
-			return t, err
+		if p.plans[i], err = planID(ctx, c.Client, a); err != nil {
+			return nil, err
 		}
 	}
-	created := false
 	if app == nil {
-		if app, err = create(ctx, c); err != nil {
-			return t, err
+		if p.App, err = create(ctx, c); err != nil {
+			return nil, err
 		}
-		created = true
+		p.created = true
 	}
-	if err := configure(ctx, c, s, orURL(app), plans); err != nil {
-		return t, abandon(ctx, c, err, created)
+	return p, nil
+}
+
+// Abandon is the end of a prepared review app whose run deploys nothing (another parent
+// could not be prepared): one this run created, or never deployed, is deleted as a
+// failed set-up's is (see abandon), and the error says what became of it; one deployed
+// before is left as it is (nil).
+func (p *Prepared) Abandon(ctx context.Context, cause error) error {
+	if p.reuse {
+		return nil
+	}
+	return abandon(ctx, p.Child, cause, p.created)
+}
+
+// Finish sets a prepared review app up unless it was deployed before, and returns it as
+// a deploy target.
+func (p *Prepared) Finish(ctx context.Context, s Setup) (deploy.Target, error) {
+	s.defaults()
+	c := p.Child
+	t := deploy.Target{App: c.Name, Region: c.Region, Client: c.Client, Reporter: c.Reporter}
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	if p.reuse {
+		c.Reporter.Printf("Review app %s of %s exists: deploying to it, its configuration left as it is.", c.Name, c.Parent)
+		// What belongs to the first successful deployment waits for one, as
+		// Scalingo runs first-deploy until a deployment succeeds.
+		if !p.success {
+			firstDeploy(&t, c, s)
+		}
+		return t, nil
+	}
+	if err := configure(ctx, c, s, orURL(p.App), p.plans); err != nil {
+		return t, abandon(ctx, c, err, p.created)
 	}
 	firstDeploy(&t, c, s)
 	return t, nil

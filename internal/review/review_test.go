@@ -92,24 +92,37 @@ func writes(fake *fakescalingo.Server) []string {
 
 func TestCheckFork(t *testing.T) {
 	t.Parallel()
+	fork := ci.PR{Number: 7, Fork: true, ForkKnown: true}
+	labeled := func(label string) ci.PR { pr := fork; pr.Labeled = label; return pr }
+	closed := fork
+	closed.Closed = true
 	tests := []struct {
 		name    string
 		pr      ci.PR
 		allow   bool
-		refused bool
+		label   string
+		refused string // a fragment of the refusal; "" when admitted
 	}{
-		{"same repository", ci.PR{Number: 7, ForkKnown: true}, false, false},
-		{"fork refused", ci.PR{Number: 7, Fork: true, ForkKnown: true}, false, true},
-		{"fork allowed", ci.PR{Number: 7, Fork: true, ForkKnown: true}, true, false},
+		{"same repository", ci.PR{Number: 7, ForkKnown: true}, false, "", ""},
+		{"same repository, fork-label set, not labeled", ci.PR{Number: 7, ForkKnown: true}, false, "safe-to-deploy", ""},
+		{"fork refused", fork, false, "", "ALLOW_FORKS"},
+		{"fork allowed", fork, true, "", ""},
+		{"fork labeled with the label", labeled("safe-to-deploy"), false, "safe-to-deploy", ""},
+		{"fork labeled with another label", labeled("bug"), false, "safe-to-deploy", "adds it again"},
+		{"fork synchronize while labeled", fork, false, "safe-to-deploy", "adds it again"},
+		{"fork labeled, no fork-label", labeled("safe-to-deploy"), false, "", "ALLOW_FORKS"},
+		{"fork label case differs", labeled("Safe-To-Deploy"), false, "safe-to-deploy", "adds it again"},
+		{"fork closed, fork-label set: destroyed", closed, false, "safe-to-deploy", ""},
+		{"fork closed, no fork-label", closed, false, "", "ALLOW_FORKS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := CheckFork(ci.Detect(func(string) string { return "" }), tt.pr, tt.allow)
-			if (err != nil) != tt.refused {
-				t.Errorf("CheckFork = %v, want refused %v", err, tt.refused)
+			err := CheckFork(ci.Detect(func(string) string { return "" }), tt.pr, tt.allow, tt.label)
+			if (err != nil) != (tt.refused != "") {
+				t.Fatalf("CheckFork = %v, want refused %v", err, tt.refused != "")
 			}
-			if err != nil && !strings.Contains(err.Error(), "SCALINGO_ALLOW_FORKS=true") {
-				t.Errorf("the refusal %q does not say how to allow forks", err)
+			if err != nil && !strings.Contains(err.Error(), tt.refused) {
+				t.Errorf("the refusal %q does not say %q", err, tt.refused)
 			}
 		})
 	}

@@ -46,6 +46,7 @@ func pointAtFailures(r *platform.Reporter, cfg *config.Config, arc *archive.Resu
 				l := locs[i]
 				out.Annotate("error", res.App+" build failed", l.File, l.Line, l.Col, l.Message)
 			}
+			res.Blamed = locs // for the summary, the verdict and the pull request's comment
 			failures = append(failures, annotate.Failure{App: res.App, Locations: locs})
 		}
 	}

@@ -235,6 +235,9 @@ func (d *deployFeedback) entryOf(res *deploy.Result) feedback.Entry {
 	case deploy.OutcomeFailed:
 		e.State = feedback.Failed
 		e.LogTail = res.LogTail
+		for _, l := range res.Blamed {
+			e.Blamed = append(e.Blamed, feedback.Blame{Place: place(l), Message: l.Message})
+		}
 	default:
 		e.State = feedback.Errored
 	}

@@ -163,7 +163,9 @@ func TestFeedback_Verdicts(t *testing.T) {
 		warnings []string
 	}{
 		{name: "build error", scenario: fakescalingo.Scenario{FinalStatus: "build-error", Log: []string{"-----> Building", "./main.go:3:2: undefined: Serve", "``` try to close"}},
-			code: 1, states: "in_progress,failure", comment: []string{"❌ failed `build-error`", "./main.go:3:2: undefined: Serve", "````text\n"}},
+			code: 1, states: "in_progress,failure", comment: []string{"❌ failed `build-error`", "./main.go:3:2: undefined: Serve", "````text\n",
+				// The repository's line, as the annotation points at it.
+				"Where the build broke:\n- `src/main.go:3:2` undefined\\: Serve\n"}},
 		{name: "timeout", scenario: fakescalingo.Scenario{NeverFinish: true}, extra: []string{"INPUT_TIMEOUT", "1m"},
 			code: 3, states: "in_progress,error", comment: []string{"⏳ still running at Scalingo `building`"}},
 		{name: "health check failed", scenario: fakescalingo.Scenario{Serve: &fakescalingo.AppServer{NeverHealthy: true}}, extra: []string{"INPUT_HEALTH-CHECK", "/healthz", "INPUT_HEALTH-CHECK-TIMEOUT", "1m"},

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/annotate"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
@@ -116,7 +117,11 @@ func (o *runReport) summaries(results []*deploy.Result, size int64) []platform.S
 		if res.Err != nil && res.Outcome() != deploy.OutcomeUnhealthy {
 			s.LogTail = res.LogTail
 		}
-		if res.Status == deploy.StatusBuildError || res.Status == deploy.StatusHookError {
+		switch {
+		case len(res.Blamed) > 0:
+			// At the repository's line, as the annotations point at it.
+			s.FirstError = blamed(res.Blamed[0])
+		case res.Status == deploy.StatusBuildError || res.Status == deploy.StatusHookError:
 			s.FirstError = o.firstError(res.App, res.Region)
 		}
 		rows[i] = s
@@ -257,4 +262,15 @@ func (o *runReport) finish(errOut io.Writer, outputFile string, results []*deplo
 		r.Printf("  %s %s", row.Verdict.Mark(), row.Sentence())
 	}
 	return err
+}
+
+// blamed is a repository line that a build log blames, as compilers print one.
+func blamed(l annotate.Location) string { return place(l) + ": " + l.Message }
+
+// place is where a location is: path:line[:col].
+func place(l annotate.Location) string {
+	if l.Col > 0 {
+		return fmt.Sprintf("%s:%d:%d", l.File, l.Line, l.Col)
+	}
+	return fmt.Sprintf("%s:%d", l.File, l.Line)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
@@ -21,12 +20,6 @@ import (
 // Review apps are a step before the deploy: each target of the run is a parent, its
 // child is ensured (set up until its first deployment, never deployed before that) and
 // becomes the deploy's target.
-
-// destroying tells a review run that deletes rather than deploys: destroy: true, or a
-// GitHub pull request event whose action is closed.
-func destroying(cfg *config.Config) bool {
-	return cfg.Review.Enabled && (cfg.Review.Destroy || cfg.Review.PR.Closed)
-}
 
 // children names each parent's review app.
 func children(cfg *config.Config, clients map[string]*scalingo.Client, r *platform.Reporter) []review.Child {
@@ -86,8 +79,10 @@ func reviewSetup(cfg *config.Config, man *manifest.Manifest, h hooks) (review.Se
 	return s, nil
 }
 
-// ensureChildren ensures every review app of the run, in parallel, and returns them as
-// the deploy's targets. If any cannot be used, nothing is deployed.
+// ensureChildren ensures every review app of the run and returns them as the deploy's
+// targets. All of them are found or created first (in parallel); then every value is
+// resolved, %URL:api% and %APP:api% included, which name another parent's review app;
+// then each is set up. If any cannot be used, nothing is deployed.
 func ensureChildren(ctx context.Context, cfg *config.Config, man *manifest.Manifest, clients map[string]*scalingo.Client, r *platform.Reporter, h hooks) ([]deploy.Target, error) {
 	setup, err := reviewSetup(cfg, man, h)
 	if err != nil {
@@ -106,14 +101,54 @@ func ensureChildren(ctx context.Context, cfg *config.Config, man *manifest.Manif
 		}
 	}
 	kids := children(cfg, clients, r)
-	targets := make([]deploy.Target, len(kids))
+	tag := func(c review.Child, err error) error {
+		if err != nil && len(kids) > 1 {
+			return fmt.Errorf("[%s] %w", c.Name, err)
+		}
+		return err
+	}
+	stopped := func(err error) error {
+		if len(kids) > 1 {
+			return fmt.Errorf("nothing was deployed: every review app is made ready before anything is uploaded, and:\n%w", err)
+		}
+		return err
+	}
+
+	// Found or created, every one, before any value is resolved.
+	prepared := make([]*review.Prepared, len(kids))
 	errs := make([]error, len(kids))
 	var wg sync.WaitGroup
 	for i, c := range kids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			prepared[i], errs[i] = review.Prepare(ctx, c, setup)
+			errs[i] = tag(c, errs[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		// The others are not set up: those this run made, or never deployed, go.
+		for _, p := range prepared {
+			if p != nil {
+				errs = append(errs, tag(p.Child, p.Abandon(ctx, errors.New("another review app of the run could not be made ready"))))
+			}
+		}
+		return nil, stopped(errors.Join(errs...))
+	}
+	siblings := map[string]manifest.Sibling{}
+	for _, p := range prepared {
+		siblings[p.Parent] = manifest.Sibling{App: p.Name, URL: p.URL()}
+	}
+
+	targets := make([]deploy.Target, len(kids))
+	for i, p := range prepared {
 		s := setup
+		s.Env = linkEnv(setup.Env, siblings)
 		if man != nil && len(man.Env) > 0 {
+			c := p.Child
 			s.Values = func(url string) ([]review.Value, error) {
-				vars, err := man.Values(manifest.Context{App: c.Name, ParentApp: c.Parent, URL: url, PRNumber: cfg.Review.PR.Number}, rand.Reader)
+				vars, err := man.Values(manifest.Context{App: c.Name, ParentApp: c.Parent, URL: url, PRNumber: cfg.Review.PR.Number, Siblings: siblings}, rand.Reader)
 				out := make([]review.Value, len(vars))
 				for j, v := range vars {
 					out[j] = review.Value{Name: v.Name, Value: v.Value, Secret: secret[v.Name]}
@@ -124,87 +159,39 @@ func ensureChildren(ctx context.Context, cfg *config.Config, man *manifest.Manif
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			targets[i], errs[i] = review.Ensure(ctx, c, s)
-			if errs[i] != nil && len(kids) > 1 {
-				errs[i] = fmt.Errorf("[%s] %w", c.Name, errs[i])
-			}
+			targets[i], errs[i] = p.Finish(ctx, s)
+			errs[i] = tag(p.Child, errs[i])
+			// The deploy flow sets env on every run: resolved for this review app.
+			targets[i].Env = s.Env
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		if len(kids) > 1 {
-			return nil, fmt.Errorf("nothing was deployed: every review app is made ready before anything is uploaded, and:\n%w", err)
-		}
-		return nil, err
+		return nil, stopped(err)
 	}
 	return targets, nil
 }
 
-// destroyRun deletes the review app of every parent of the run; no archive is built.
-// The outputs name the review app and say whether it was destroyed or absent.
-func destroyRun(ctx context.Context, cfg *config.Config, getenv func(string) string, r *platform.Reporter, h hooks) (platform.Outputs, error) {
-	// Before any request: what may be deleted depends on the inputs alone.
-	targets := make([]string, len(cfg.Targets))
-	for i, t := range cfg.Targets {
-		targets[i] = t.App
+// linkEnv resolves the references to the run's review apps in env's values.
+func linkEnv(env []scalingo.Variable, siblings map[string]manifest.Sibling) []scalingo.Variable {
+	out := make([]scalingo.Variable, len(env))
+	for i, v := range env {
+		out[i] = scalingo.Variable{Name: v.Name, Value: manifest.Link(v.Value, siblings)}
 	}
-	kids := children(cfg, nil, r)
-	keep, err := review.CheckDestroy(kids, targets, cfg.Review.Destroy)
-	if err != nil {
-		return platform.Outputs{}, err
+	return out
+}
+
+// checkLinks refuses, before any request, a manifest template that names a review app
+// of a parent that is not in the run.
+func checkLinks(cfg *config.Config, man *manifest.Manifest) error {
+	if man == nil {
+		return nil
 	}
-	if keep {
-		r.Notice("%s", review.KeptNotice)
-		if cfg.DryRun {
-			return platform.Outputs{}, nil
-		}
-		return platform.Outputs{App: kids[0].Name, Status: review.Kept}, nil
-	}
-	if cfg.DryRun {
-		for _, c := range kids {
-			r.Printf("Dry run: nothing is sent. Review app %s of %s would be deleted, if it is one.", c.Name, c.Parent)
-		}
-		return platform.Outputs{}, nil
-	}
-	clients, done, err := newClients(ctx, cfg, getenv, r, h)
-	if err != nil {
-		return platform.Outputs{}, err
-	}
-	defer done()
-	kids = children(cfg, clients, r)
-	statuses := make([]string, len(kids))
-	errs := make([]error, len(kids))
-	var wg sync.WaitGroup
-	for i, c := range kids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i], errs[i] = review.Destroy(ctx, c, cfg.Timeout)
-			if errs[i] != nil && len(kids) > 1 {
-				errs[i] = fmt.Errorf("[%s] %w", c.Name, errs[i])
-			}
-		}()
-	}
-	wg.Wait()
-	if len(kids) == 1 {
-		return platform.Outputs{App: kids[0].Name, Status: statuses[0]}, errs[0]
-	}
-	// Several: each review app's own status; the run's is destroyed once every one is
-	// gone and at least one was deleted.
-	var out platform.Outputs
-	var names []string
-	out.Status = review.Absent
-	for i, c := range kids {
-		names = append(names, c.Name)
-		out.PerApp = append(out.PerApp, platform.AppOutputs{Suffix: config.OutputSuffix(c.Name), Status: statuses[i]})
-		if statuses[i] == review.Destroyed {
-			out.Status = review.Destroyed
+	var errs []error
+	for _, name := range man.LinkNames() {
+		if err := config.CheckLink(cfg.Targets, name); err != nil {
+			errs = append(errs, &manifest.Error{Field: "env", Msg: err.Error()})
 		}
 	}
-	out.App = strings.Join(names, ",")
-	if err := errors.Join(errs...); err != nil {
-		out.Status = ""
-		return out, err
-	}
-	return out, nil
+	return errors.Join(errs...)
 }

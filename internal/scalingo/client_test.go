@@ -544,7 +544,7 @@ func TestForRegion_SharesTheBudget(t *testing.T) {
 	if calls.Load() != 2 {
 		t.Fatalf("%d calls: a fourth request within the minute was sent", calls.Load())
 	}
-	clk.Advance(time.Minute)
+	clk.Advance(time.Minute + LimiterMargin)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,9 @@ func DefaultPolicy() Policy { return httpapi.DefaultPolicy() }
 // NewLimiter is httpapi.NewLimiter (a variable, so that it follows the core's signature).
 var NewLimiter = httpapi.NewLimiter
 
+// LimiterMargin is httpapi.LimiterMargin: how much longer than a minute a request counts.
+const LimiterMargin = httpapi.LimiterMargin
+
 // Redact returns u without its query string and credentials (httpapi.Redact).
 func Redact(u string) string { return httpapi.Redact(u) }
 

@@ -30,6 +30,17 @@ type Stream struct {
 	conn *websocket.Conn
 }
 
+// StreamHTTPError is a stream the server would not open: it answered the handshake
+// with this status.
+type StreamHTTPError struct{ StatusCode int }
+
+func (e *StreamHTTPError) Error() string {
+	return fmt.Sprintf("open the log stream: HTTP %d", e.StatusCode)
+}
+
+// ErrStreamTokenRefused is a stream closed because it refused the bearer token.
+var ErrStreamTokenRefused = errors.New("the log stream refused the token")
+
 // Stream opens the deployments stream at rawURL (the app's links.deployments_stream) and
 // authenticates with the current bearer token, as the official clients do.
 //
@@ -53,7 +64,7 @@ func (c *Client) Stream(ctx context.Context, rawURL string) (*Stream, error) {
 	})
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("open the log stream: HTTP %d", resp.StatusCode)
+			return nil, &StreamHTTPError{StatusCode: resp.StatusCode}
 		}
 		return nil, fmt.Errorf("open the log stream: %w", redactErr(err))
 	}
@@ -75,7 +86,7 @@ func (s *Stream) Next(ctx context.Context) (Event, error) {
 	}
 	if err := wsjson.Read(ctx, s.conn, &msg); err != nil {
 		if websocket.CloseStatus(err) == websocket.StatusPolicyViolation {
-			return Event{}, fmt.Errorf("the log stream refused the token: %w", err)
+			return Event{}, fmt.Errorf("%w: %w", ErrStreamTokenRefused, err)
 		}
 		// A malformed frame also ends here: wsjson closes the connection on it, and the
 		// caller reconnects.

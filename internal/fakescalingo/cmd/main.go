@@ -136,7 +136,7 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 		}
 		byName[name] = len(o.apps)
 		o.apps = append(o.apps, appSpec{name: name, sc: fakescalingo.Scenario{
-			Region: region, Duration: defaultDuration, Serve: &fakescalingo.AppServer{}}})
+			Region: region, BuildTime: defaultDuration, Serve: &fakescalingo.AppServer{}}})
 	}
 	// each applies fn to the apps an item names: APP=value, or every app for a bare value.
 	each := func(flagName string, items list, fn func(sc *fakescalingo.Scenario, v string) error) {
@@ -171,7 +171,7 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 		if err != nil || d < 0 {
 			return fmt.Errorf("%q is not a duration (e.g. 3s, 1m)", v)
 		}
-		sc.Duration = d
+		sc.BuildTime = d
 		return nil
 	})
 	each("queued-polls", queued, func(sc *fakescalingo.Scenario, v string) error {
@@ -213,7 +213,7 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 			continue
 		}
 		o.apps = append(o.apps, appSpec{name: child, sc: fakescalingo.Scenario{
-			Parent: parent, Duration: defaultDuration, Serve: &fakescalingo.AppServer{}}})
+			Parent: parent, BuildTime: defaultDuration, Serve: &fakescalingo.AppServer{}}})
 	}
 	o.regions = regions
 	return o, errors.Join(errs...)
@@ -235,7 +235,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		s.AddApp(a.name, a.sc)
 	}
 	// A review app the deployer creates gets what an app gets by default.
-	s.PlanApp("", fakescalingo.Scenario{Duration: defaultDuration, Serve: &fakescalingo.AppServer{}})
+	s.PlanApp("", fakescalingo.Scenario{BuildTime: defaultDuration, Serve: &fakescalingo.AppServer{}})
 
 	fmt.Fprintf(stdout, "# fake Scalingo running on 127.0.0.1; paste these lines into the shell that runs scalingo-deploy:\n")
 	fmt.Fprintf(stdout, "export SCALINGO_AUTH_URL=%s\n", s.AuthURL)
@@ -264,7 +264,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case <-ctx.Done():
 			done = true
 		case <-tick.C:
-			s.AdvanceDue()
+			s.Tick()
 		}
 	}
 	for _, a := range o.apps {
@@ -285,7 +285,7 @@ func describe(sc fakescalingo.Scenario, url string) string {
 	if sc.Serve != nil && sc.Serve.NeverHealthy {
 		web = "unhealthy (503)"
 	}
-	parts := []string{fmt.Sprintf("deployments end %s after %s", final, sc.Duration), "web " + web + " at " + url}
+	parts := []string{fmt.Sprintf("deployments end %s after %s", final, sc.BuildTime), "web " + web + " at " + url}
 	if sc.Parent != "" {
 		parts = append(parts, "review app of "+sc.Parent)
 	}

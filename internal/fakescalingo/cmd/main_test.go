@@ -171,8 +171,8 @@ func TestParse(t *testing.T) {
 		t.Errorf("apps %+v", o.apps)
 	case a.FinalStatus != "" || b.FinalStatus != "build-error":
 		t.Errorf("final: %q %q", a.FinalStatus, b.FinalStatus)
-	case a.Duration != 5*time.Second || b.Duration != time.Second:
-		t.Errorf("durations %s %s", a.Duration, b.Duration)
+	case a.BuildTime != 5*time.Second || b.BuildTime != time.Second:
+		t.Errorf("durations %s %s", a.BuildTime, b.BuildTime)
 	case a.QueuedPolls != 2 || b.QueuedPolls != 0:
 		t.Errorf("queued polls %d %d", a.QueuedPolls, b.QueuedPolls)
 	case a.Serve.NeverHealthy || !b.Serve.NeverHealthy:

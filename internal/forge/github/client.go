@@ -320,3 +320,22 @@ func (c *Client) EditComment(ctx context.Context, id int64, body string) error {
 	return c.do(ctx, call{method: http.MethodPatch, path: c.repoPath("issues", "comments", strconv.FormatInt(id, 10)),
 		body: map[string]string{"body": body}, idempotent: true, accept: []int{http.StatusOK}, permission: "pull-requests: write (or issues: write)"}, nil, nil)
 }
+
+// PullRequestClosed tells whether pull request n is closed, merged or not (the sweep
+// of review apps): GET /repos/{owner}/{repo}/pulls/{n}, state "open" or "closed".
+func (c *Client) PullRequestClosed(ctx context.Context, n int) (bool, error) {
+	var pr struct {
+		State string `json:"state"`
+	}
+	k := call{method: http.MethodGet, path: c.repoPath("pulls", strconv.Itoa(n)), idempotent: true, permission: "pull-requests: read"}
+	if err := c.do(ctx, k, &pr, nil); err != nil {
+		return false, err
+	}
+	switch pr.State {
+	case "open":
+		return false, nil
+	case "closed":
+		return true, nil
+	}
+	return false, fmt.Errorf("pull request #%d: state %q is neither open nor closed", n, httpapi.OneLine(pr.State))
+}

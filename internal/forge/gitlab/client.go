@@ -199,3 +199,25 @@ func (c *Client) EditNote(ctx context.Context, iid int, id int64, body string) e
 	return c.do(ctx, httpapi.Request{Method: http.MethodPut, URL: c.notesURL(iid, id), Body: map[string]string{"body": body},
 		Idempotent: true, Accept: []int{http.StatusOK}}, nil)
 }
+
+// MergeRequestClosed tells whether merge request iid is closed or merged (the sweep of
+// review apps): GET /projects/:id/merge_requests/:iid, state opened, locked, closed or
+// merged.
+func (c *Client) MergeRequestClosed(ctx context.Context, iid int) (bool, error) {
+	u := c.base.JoinPath("projects")
+	u.RawPath = u.EscapedPath() + "/" + url.PathEscape(c.project) + "/merge_requests/" + strconv.Itoa(iid)
+	u.Path = u.Path + "/" + c.project + "/merge_requests/" + strconv.Itoa(iid)
+	var mr struct {
+		State string `json:"state"`
+	}
+	if err := c.do(ctx, httpapi.Request{Method: http.MethodGet, URL: u, Idempotent: true}, &mr); err != nil {
+		return false, err
+	}
+	switch mr.State {
+	case "opened", "locked":
+		return false, nil
+	case "closed", "merged":
+		return true, nil
+	}
+	return false, fmt.Errorf("merge request !%d: state %q is not one GitLab documents", iid, httpapi.OneLine(mr.State))
+}
