@@ -3,12 +3,14 @@ package imagetest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakegitlab"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/s3test"
 )
 
 // gitlabCILocalVersion is the gitlab-ci-local that .ci/container-setup.sh installs: later ones
@@ -704,4 +707,101 @@ verify:
 			t.Errorf("a token shows in the log:\n%s", out)
 		}
 	})
+}
+
+// TestGitLabCISweep runs the scheduled sweep of docs/review-apps.md under gitlab-ci-local, the
+// documented job and the deploy component with review-app-sweep, in a pipeline schedule
+// (CI_PIPELINE_SOURCE=schedule and the schedule's variable REVIEW_APPS=sweep): the stale review
+// app is deleted, the fresh one and a staging child stay. A push pipeline runs no sweep.
+func TestGitLabCISweep(t *testing.T) {
+	t.Parallel()
+	img := image(t)
+	templates, err := os.ReadFile(filepath.Join(repoRoot(t), "templates", "deploy.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, marker, project string
+	}{
+		{"docs", `SCALINGO_REVIEW_APP_SWEEP: "true"`, "acme/web"},
+		{"component", "job-name: sweep-review-apps", "scalingo-deploy/scalingo-deploy"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := agedReviewApps(t)
+			pipeline := reviewDocBlock(t, tc.marker)
+			files := map[string]string{}
+			if tc.name == "docs" {
+				pipeline = replaceN(t, pipeline, "image: ghcr.io/scalingo-deploy/scalingo-deploy:1\n", "image: "+img+"\n", 1)
+			} else {
+				// The component of this checkout, at its commit (see TestGitLabCIComponent).
+				files["templates/deploy.yml"] = string(templates)
+				pipeline = replaceN(t, pipeline, "/deploy@X.Y.Z\n", "/deploy@$CI_COMMIT_SHA\n", 1)
+				pipeline = replaceN(t, pipeline, "      app: my-app\n", "      app: my-app\n      image: "+img+"\n", 1)
+			}
+			files[".gitlab-ci.yml"] = pipeline
+			p := newGLCIProject(t, tc.project, files)
+			vars := fakeProjectVars(srv)
+			seeded := len(srv.Deployments(appName))
+
+			// A push pipeline: the sweep's rules keep it out.
+			out, ok := p.run(t, vars)
+			if !ok || !strings.Contains(out, "pipeline finished") || strings.Contains(out, "sweep-review-apps") || len(srv.Deleted()) != 0 {
+				t.Fatalf("a push pipeline ran the sweep (deleted %v)\n%s", srv.Deleted(), out)
+			}
+
+			vars["CI_PIPELINE_SOURCE"] = "schedule"
+			vars["REVIEW_APPS"] = "sweep" // the schedule's variable
+			out, ok = p.run(t, vars)
+			if !ok || !passed(out, "sweep-review-apps") {
+				t.Fatalf("the scheduled pipeline failed\n%s", out)
+			}
+			if del := srv.Deleted(); !slices.Equal(del, []string{appName + "-pr1"}) {
+				t.Errorf("deleted %v, want the stale review app only\n%s", del, out)
+			}
+			report := readDotenv(t, filepath.Join(p.dir, "scalingo-deploy.env"))
+			var verdicts []struct{ App, Status string }
+			if err := json.Unmarshal([]byte(report["SCALINGO_DEPLOYMENTS"]), &verdicts); err != nil {
+				t.Fatalf("SCALINGO_DEPLOYMENTS %q: %v", report["SCALINGO_DEPLOYMENTS"], err)
+			}
+			got := map[string]string{}
+			for _, v := range verdicts {
+				got[v.App] = v.Status
+			}
+			want := map[string]string{appName + "-pr1": "deleted", appName + "-pr2": "kept", appName + "-staging": "kept"}
+			if !maps.Equal(got, want) || report["SCALINGO_DEPLOYMENT_STATUS"] != "swept" {
+				t.Errorf("dotenv report %v: verdicts %v, want %v and status swept", report, got, want)
+			}
+			if n := len(srv.Deployments(appName)) - seeded; n != 0 {
+				t.Errorf("the sweep deployed the parent %d times", n)
+			}
+			if strings.Contains(out, srv.APIToken) {
+				t.Errorf("the API token shows in the log:\n%s", out)
+			}
+		})
+	}
+}
+
+// agedReviewApps starts a fake whose parent has a review app last deployed 30 days ago, one a
+// day ago, and a staging child 30 days ago. The fake's clock is moved back while the apps are
+// made, so that they are old when the job, in its container, reads them by the real clock.
+func agedReviewApps(t *testing.T) *fakescalingo.Server {
+	t.Helper()
+	var mu sync.Mutex
+	var back time.Duration
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return time.Now().Add(-back) }
+	at := func(d time.Duration) { mu.Lock(); back = d; mu.Unlock() }
+	srv, err := fakescalingo.Start(fakescalingo.Options{Storage: s3test.Start(t), Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	at(30 * 24 * time.Hour)
+	srv.AddApp(appName, fakescalingo.Scenario{Deployed: true})
+	srv.AddApp(appName+"-pr1", fakescalingo.Scenario{Parent: appName, Deployed: true})
+	srv.AddApp(appName+"-staging", fakescalingo.Scenario{Parent: appName, Deployed: true})
+	at(24 * time.Hour)
+	srv.AddApp(appName+"-pr2", fakescalingo.Scenario{Parent: appName, Deployed: true})
+	at(0)
+	return srv
 }
