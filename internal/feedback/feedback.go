@@ -16,6 +16,9 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 )
 
+// ActionsBot is the user GitHub Actions' own token (github.token) comments as.
+const ActionsBot = "github-actions[bot]"
+
 // Reporter is where feedback says what went wrong: the run's reporter.
 type Reporter interface {
 	Warning(format string, args ...any)
@@ -38,7 +41,8 @@ type GitHub struct {
 	// Fork tells a pull request from a fork: GitHub gives its workflow a read-only token.
 	Fork bool
 	// Identities are the logins whose marked comment is ours when the token has no user
-	// of its own to ask for (Forgejo's and Gitea's Actions users).
+	// of its own to ask for; nil means GitHub Actions' github-actions[bot] (Forgejo's and
+	// Gitea's Actions users are theirs).
 	Identities []string
 }
 
@@ -65,6 +69,9 @@ type Feedback struct {
 // New returns the feedback of a run; gh or gl may be nil. key names the run's set of
 // parent apps (Key); runURL links the job.
 func New(gh *GitHub, gl *GitLab, key, runURL string, r Reporter) *Feedback {
+	if gh != nil && gh.Identities == nil {
+		gh.Identities = []string{ActionsBot}
+	}
 	return &Feedback{gh: gh, gl: gl, key: key, runURL: runURL, r: r, deps: map[string]int64{}, stopped: map[string]bool{}}
 }
 
@@ -229,14 +236,13 @@ func (f *Feedback) githubComment(ctx context.Context, body string) error {
 	return err
 }
 
+// ours tells the comments this run may edit: the token's user's (me), else, for a token
+// with no user to ask for, those of the identities it comments as (GitHub Actions'
+// github-actions[bot], Forgejo's and Gitea's Actions users). Any other author, another
+// bot included, may have copied the marker.
 func (f *Feedback) ours(u github.User, me string) bool {
 	if me != "" {
 		return u.Login == me
-	}
-	// An Actions or app token has no user to ask for; its comments are a Bot's, which
-	// only an app installed on the repository can write.
-	if u.Type == "Bot" {
-		return true
 	}
 	for _, id := range f.gh.Identities {
 		if u.Login == id {

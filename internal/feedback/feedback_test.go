@@ -123,6 +123,9 @@ func TestComment_github(t *testing.T) {
 	// An attacker copies the marker into their own comment, hoping the run edits it
 	// (their text then signed by the bot) or skips its own.
 	s.AddComment(4, "mallory", Marker(key)+"\nfake: deployed to https://evil.example")
+	// Another bot of the repository (an app, dependabot) quoting the marker is not ours
+	// either: the Actions token has no user to compare, but its bot has a name.
+	s.AddComment(4, "dependabot[bot]", Marker(key)+"\nquoted")
 	var l lines
 	f := New(&GitHub{Client: ghClient(t, s), PR: 4}, nil, key, "", &l)
 	e := Entry{App: "my-app", Region: "osc-fr1", State: Deployed, URL: "https://my-app.osc-fr1.scalingo.io", Commit: sha}
@@ -131,11 +134,11 @@ func TestComment_github(t *testing.T) {
 	e.Commit = strings.Repeat("f", 40)
 	f.Comment(ctx, []Entry{e})
 	got := s.Comments(4)
-	if len(got) != 2 || got[0].Edits != 0 || !strings.Contains(got[0].Body, "evil") {
-		t.Fatalf("the attacker's comment was touched: %+v", got)
+	if len(got) != 3 || got[0].Edits != 0 || !strings.Contains(got[0].Body, "evil") || got[1].Edits != 0 || !strings.Contains(got[1].Body, "quoted") {
+		t.Fatalf("another author's comment was touched: %+v", got)
 	}
-	if got[1].Edits != 1 || !strings.Contains(got[1].Body, "`fffffff`") {
-		t.Fatalf("ours: %+v", got[1])
+	if got[2].Edits != 1 || !strings.Contains(got[2].Body, "`fffffff`") || got[2].User.Login != ActionsBot {
+		t.Fatalf("ours: %+v", got[2])
 	}
 	if len(l.out) != 0 {
 		t.Fatalf("reported %v", l.out)
