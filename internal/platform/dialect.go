@@ -2,11 +2,12 @@ package platform
 
 import (
 	"fmt"
-	"github.com/sethvargo/go-githubactions"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sethvargo/go-githubactions"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )

@@ -356,7 +356,7 @@ func configure(ctx context.Context, c Child, s Setup, url string, plans []string
 		if err := c.Client.SetVariables(ctx, c.Name, vars); err != nil {
 			return fmt.Errorf("set the variables of review app %s: %w", c.Name, err)
 		}
-		c.Reporter.Printf("Set %d variables on %s.", len(vars), c.Name)
+		c.Reporter.Printf("Set %d variable%s on %s.", len(vars), plural(len(vars)), c.Name)
 	}
 	for i, a := range s.Addons {
 		if _, err := c.Client.ProvisionAddon(ctx, c.Name, a.Provider, plans[i], a.Version); err != nil {
@@ -704,4 +704,12 @@ func Destroy(ctx context.Context, c Child, timeout time.Duration) (string, error
 	}
 	c.Reporter.Printf("Deleted review app %s of %s.", c.Name, c.Parent)
 	return Destroyed, nil
+}
+
+// plural is the s of a count's noun.
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

@@ -28,7 +28,7 @@ func destroyMain(ctx context.Context, cfg *config.Config, getenv func(string) st
 	}
 	if out.App != "" {
 		if werr := r.WriteOutputs(out, cfg.OutputFile); werr != nil {
-			err = errors.Join(err, werr)
+			err = errors.Join(err, &outputsError{werr})
 		}
 		r.Printf("scalingo-deploy: review-app=%s status=%s", platform.Escape(out.App), platform.Escape(orUnknown(out.Status)))
 		feedbackDestroyed(ctx, cfg, getenv, r, h, out) // feedback.go

@@ -134,7 +134,8 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 			report(r, errOut, nil, err)
 			return err
 		}
-		if !cfg.Review.PR.ForkKnown && !cfg.Review.AllowForks {
+		if !cfg.Review.PR.ForkKnown && !cfg.Review.AllowForks && !destroying(cfg) {
+			// (A destroy runs none of the request's code.)
 			// The pipeline's own trigger rules must keep forks out (ci.ForkUnknown).
 			r.Warning("%s", cfg.CI.ForkUnknown())
 		}
