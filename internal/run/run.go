@@ -135,8 +135,8 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		if !cfg.Review.PR.ForkKnown && !cfg.Review.AllowForks && !destroying(cfg) {
-			// (A destroy runs none of the request's code.)
-			// The pipeline's own trigger rules must keep forks out (ci.ForkUnknown).
+			// The pipeline's own trigger rules must keep forks out (ci.ForkUnknown); a
+			// destroy runs none of the request's code.
 			r.Warning("%s", cfg.CI.ForkUnknown())
 		}
 	}
