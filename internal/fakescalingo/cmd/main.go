@@ -9,7 +9,9 @@
 // scalingo-deploy, given another auth-url than Scalingo's, looks up every region's API URL
 // there (GET /v1/regions), so targets in both regions work in one run, as on Scalingo.
 // Every app answers on its own 127.0.0.1 server (for health-check), deployments take
-// --duration each (the log streams as it goes), and it stops on Ctrl-C.
+// --duration each (the log streams as it goes), and it stops on Ctrl-C. Review apps may
+// exist already (--child), last deployed some time ago on the wall clock (for
+// review-app-sweep), with running containers (--formation, for review-app-sleep and -wake).
 package main
 
 import (
