@@ -76,7 +76,8 @@
 // PlanApp(name, sc), if any. AddApp seeds what a test starts from: a child
 // (Scenario.Parent), variables (Scenario.Variables), a formation
 // (Scenario.Formation) and a successful deployment made at Now
-// (Scenario.Deployed), so that a test ages apps by moving the clock. Options.CollaboratorToken is a second API token
+// (Scenario.Deployed), so that a test ages apps by moving the clock, or
+// Scenario.Age before Now, so that the fake command can. Options.CollaboratorToken is a second API token
 // whose user may do all of this but delete an app.
 //
 // Scale: types are those of the last deployed archive's Procfile ("web"

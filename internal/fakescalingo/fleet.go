@@ -25,7 +25,7 @@ func (s *Server) seed(a *app, sc Scenario) {
 	for _, t := range types {
 		procfile.WriteString(t + ": bin/" + t + "\n")
 	}
-	now := s.now()
+	now := s.now().Add(-sc.Age)
 	d := &deployment{id: newUUID(), app: a, createdAt: now, finishedAt: now, status: "success",
 		states: []string{"success"}, chunks: [][]string{nil}, fetched: true, env: a.env(), addons: addonsOf(a),
 		archive: &Archive{ContentType: "application/x-gzip", Entries: []Entry{

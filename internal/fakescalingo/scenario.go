@@ -69,6 +69,11 @@ type Scenario struct {
 	// Formation is set as an added app's formation; ignored for apps a
 	// client creates.
 	Formation map[string]Container
+	// Age dates an added app's creation, and its Deployed deployment, that
+	// long before the fake's Now, so that a fake on the wall clock (the fake
+	// command) can hold stale review apps. Ignored for apps a client creates,
+	// and for an app added again (its creation stays).
+	Age time.Duration
 	// Serve runs the app on 127.0.0.1 (see AppServer); its URL becomes the
 	// app's "url" and "base_url" unless URL is set.
 	Serve *AppServer
@@ -221,6 +226,7 @@ func (s *Server) AddApp(name string, sc Scenario) {
 		s.startWeb(a)
 	} else {
 		a = s.newApp(name, region, sc.Parent, sc)
+		a.created = a.created.Add(-sc.Age)
 	}
 	for _, k := range slices.Sorted(maps.Keys(sc.Variables)) {
 		a.setVar(k, sc.Variables[k])

@@ -22,14 +22,29 @@ const section = "## Try it without an account"
 var blocks = []struct {
 	name string
 	want []string
+	// check, when set, says what is wrong with the output, or "".
+	check func(out string) string
 }{
-	{"build", nil},
-	{"fake", []string{"export SCALINGO_AUTH_URL=http://127.0.0.1:", "export SCALINGO_API_TOKEN="}},
-	{"one deploy", []string{"<-- Start deployment of my-app -->", "status=success"}},
-	{"several apps in two regions", []string{"app=my-app region=osc-fr1", "app=my-api region=osc-secnum-fr1", "status=success"}},
-	{"a failure", []string{"Push rejected, failed to compile", "status=build-error", "exit code 1"}},
-	{"a health check", []string{"Health check: HTTP 200", "HTTP 503", "exit code 1"}},
-	{"a review app", []string{"my-app-pr1", "postgresql", "status=success", "destroyed"}},
+	{"build", nil, nil},
+	{"fake", []string{"export SCALINGO_AUTH_URL=http://127.0.0.1:", "export SCALINGO_API_TOKEN="}, nil},
+	{"one deploy", []string{"<-- Start deployment of my-app -->", "status=success"}, nil},
+	{"several apps in two regions", []string{"app=my-app region=osc-fr1", "app=my-api region=osc-secnum-fr1", "status=success"}, nil},
+	{"a failure", []string{"Push rejected, failed to compile", "status=build-error", "exit code 1"}, nil},
+	{"a health check", []string{"Health check: HTTP 200", "HTTP 503", "exit code 1"}, nil},
+	{"a review app", []string{"my-app-pr1", "postgresql", "status=success", "destroyed"}, nil},
+	{"a sweep", []string{"review-app=my-app-pr7 parent=my-app status=would-delete", "review-app=my-app-pr7 parent=my-app status=deleted",
+		"review-app=my-app-pr8 parent=my-app status=kept"}, nil},
+	{"sleep and wake", []string{"my-app-pr8: asleep (stopped web:2:M,worker:1:S", "my-app-pr8: awake (restored web:2:M,worker:1:S)"}, nil},
+	{"linked review apps", []string{"2 of 2 deployed", "SCALINGO_APP_URL_MY_API_PR9=http://127.0.0.1:"}, linkedURL},
+}
+
+// linkedURL: my-app's review app got the URL of my-api's, which the output file names.
+func linkedURL(out string) string {
+	api := regexp.MustCompile(`(?m)^SCALINGO_APP_URL_MY_API_PR9=(\S+)$`).FindStringSubmatch(out)
+	if api == nil || !strings.Contains(out, "\n"+api[1]+"/v1\n") {
+		return "my-app-pr9's API_URL is not my-api-pr9's URL + /v1"
+	}
+	return ""
 }
 
 // shellBlocks returns the ```sh blocks of the README's section, in order.
@@ -113,6 +128,11 @@ func TestReadmeTryIt(t *testing.T) {
 			for _, w := range b.want {
 				if !strings.Contains(string(out), w) {
 					t.Errorf("block %d prints no %q:\n%s", i, w, out)
+				}
+			}
+			if b.check != nil {
+				if msg := b.check(string(out)); msg != "" {
+					t.Errorf("block %d: %s:\n%s", i, msg, out)
 				}
 			}
 		})

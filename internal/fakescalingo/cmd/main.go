@@ -9,7 +9,9 @@
 // scalingo-deploy, given another auth-url than Scalingo's, looks up every region's API URL
 // there (GET /v1/regions), so targets in both regions work in one run, as on Scalingo.
 // Every app answers on its own 127.0.0.1 server (for health-check), deployments take
-// --duration each (the log streams as it goes), and it stops on Ctrl-C.
+// --duration each (the log streams as it goes), and it stops on Ctrl-C. Review apps may
+// exist already (--child), last deployed some time ago on the wall clock (for
+// review-app-sweep), with running containers (--formation, for review-app-sleep and -wake).
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -26,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 )
 
@@ -50,6 +54,9 @@ const defaultDuration = 3 * time.Second
 // finals are the deployment outcomes --final accepts.
 var finals = []string{"success", "build-error", "crashed-error", "timeout-error", "hook-error", "aborted"}
 
+// sizes are Scalingo's container sizes.
+var sizes = []string{"XS", "S", "M", "L", "XL", "2XL", "3XL", "4XL"}
+
 // list is a repeatable flag; each use may also hold several items separated by commas.
 type list []string
 
@@ -62,6 +69,13 @@ func (l *list) Set(v string) error {
 	}
 	return nil
 }
+
+// rawList is a repeatable flag whose values are split by their reader (--formation's
+// items after APP= belong to that app).
+type rawList []string
+
+func (l *rawList) String() string     { return strings.Join(*l, " ") }
+func (l *rawList) Set(v string) error { *l = append(*l, v); return nil }
 
 // options is the command line, read.
 type options struct {
@@ -94,6 +108,7 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.SetOutput(io.Discard) // errors are returned, the usage printed on --help only
 	fs.Usage = func() {}
 	var apps, regions, finalL, durations, queued, unhealthy, vars, children list
+	var formations rawList
 	fs.Var(&apps, "app", "an app the fake knows: `name` or name@region (default my-app)")
 	fs.Var(&regions, "region", "another `region` name to serve besides osc-fr1 and osc-secnum-fr1")
 	fs.Var(&finalL, "final", "how deployments end: [APP=]`status`, one of "+strings.Join(finals, ", ")+" (default success)")
@@ -101,7 +116,8 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 	fs.Var(&queued, "queued-polls", "status checks a deployment stays queued for: [APP=]`n` (default 0)")
 	fs.Var(&unhealthy, "unhealthy", "an `app` whose web server answers 503 to every request, so that health-check fails")
 	fs.Var(&vars, "var", "a variable already set on an app: `APP:NAME=value` (for review-app's copy-env)")
-	fs.Var(&children, "child", "a review app that already exists: `PARENT:CHILD` (for review-app's destroy)")
+	fs.Var(&children, "child", "a review app that already exists: `PARENT:CHILD[:AGE]`, with AGE (7d, 36h) last deployed that long ago (for review-app's destroy and review-app-sweep)")
+	fs.Var(&formations, "formation", "an app's running containers: [APP=]`TYPE:AMOUNT[:SIZE]` (size M by default; the items after APP= are that app's), deployed once with a Procfile of those types (for review-app-sleep and -wake)")
 	token := fs.String("token", fakescalingo.DefaultAPIToken, "the API token the fake accepts")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage)
@@ -137,6 +153,30 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 		byName[name] = len(o.apps)
 		o.apps = append(o.apps, appSpec{name: name, sc: fakescalingo.Scenario{
 			Region: region, BuildTime: defaultDuration, Serve: &fakescalingo.AppServer{}}})
+	}
+	// Review apps come before the per-app knobs, which may name them.
+	for _, item := range children {
+		parent, rest, ok := strings.Cut(item, ":")
+		child, ageText, aged := strings.Cut(rest, ":")
+		if _, known := byName[parent]; !ok || !known || child == "" {
+			errs = append(errs, fmt.Errorf("--child %s: want PARENT:CHILD[:AGE], PARENT one of the --app names", item))
+			continue
+		}
+		if _, dup := byName[child]; dup {
+			errs = append(errs, fmt.Errorf("--child %s: %s given twice", item, child))
+			continue
+		}
+		sc := fakescalingo.Scenario{Parent: parent, BuildTime: defaultDuration, Serve: &fakescalingo.AppServer{}}
+		if aged {
+			age, err := config.ParseAge(ageText)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("--child %s: %w", item, err))
+				continue
+			}
+			sc.Age, sc.Deployed = age, true
+		}
+		byName[child] = len(o.apps)
+		o.apps = append(o.apps, appSpec{name: child, sc: sc})
 	}
 	// each applies fn to the apps an item names: APP=value, or every app for a bare value.
 	each := func(flagName string, items list, fn func(sc *fakescalingo.Scenario, v string) error) {
@@ -206,17 +246,55 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 			o.apps[i].sc.Variables[k] = v
 		}
 	}
-	for _, item := range children {
-		parent, child, ok := strings.Cut(item, ":")
-		if _, known := byName[parent]; !ok || !known {
-			errs = append(errs, fmt.Errorf("--child %s: want PARENT:CHILD, PARENT one of the --app names", item))
-			continue
+	for _, v := range formations {
+		if err := formation(v, o.apps, byName); err != nil {
+			errs = append(errs, fmt.Errorf("--formation %s: %w", v, err))
 		}
-		o.apps = append(o.apps, appSpec{name: child, sc: fakescalingo.Scenario{
-			Parent: parent, BuildTime: defaultDuration, Serve: &fakescalingo.AppServer{}}})
 	}
 	o.regions = regions
 	return o, errors.Join(errs...)
+}
+
+// formation applies one --formation value, [APP=]TYPE:AMOUNT[:SIZE] items separated by
+// commas: an item with APP= names the app of the items after it; before any, items apply to
+// every app. An app given a formation is deployed once (a Procfile naming its types), as
+// only the types of a deployed Procfile can be scaled.
+func formation(v string, apps []appSpec, byName map[string]int) error {
+	target := ""
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if name, rest, scoped := strings.Cut(item, "="); scoped {
+			if _, known := byName[name]; !known {
+				return fmt.Errorf("no app %q (add --app %s)", name, name)
+			}
+			target, item = name, rest
+		}
+		typ, rest, _ := strings.Cut(item, ":")
+		amountText, size, sized := strings.Cut(rest, ":")
+		amount, err := strconv.Atoi(amountText)
+		switch {
+		case typ == "" || err != nil:
+			return fmt.Errorf("%q: want TYPE:AMOUNT[:SIZE], e.g. web:2:M", item)
+		case amount < 0 || amount > 10:
+			return fmt.Errorf("%q: an amount is 0 to 10", item)
+		case sized && !slices.Contains(sizes, size):
+			return fmt.Errorf("%q: size %q is not one of %s", item, size, strings.Join(sizes, ", "))
+		case !sized:
+			size = "M"
+		}
+		for i := range apps {
+			if target != "" && apps[i].name != target {
+				continue
+			}
+			sc := &apps[i].sc
+			if sc.Formation == nil {
+				sc.Formation = map[string]fakescalingo.Container{}
+			}
+			sc.Formation[typ] = fakescalingo.Container{Amount: amount, Size: size}
+			sc.Deployed = true
+		}
+	}
+	return nil
 }
 
 // run serves until ctx ends. --help returns flag.ErrHelp once the usage is printed.
@@ -289,6 +367,17 @@ func describe(sc fakescalingo.Scenario, url string) string {
 	if sc.Parent != "" {
 		parts = append(parts, "review app of "+sc.Parent)
 	}
+	if sc.Age > 0 {
+		parts = append(parts, "last deployed "+ago(sc.Age)+" ago")
+	}
+	if len(sc.Formation) > 0 {
+		var cs []string
+		for _, t := range slices.Sorted(maps.Keys(sc.Formation)) {
+			c := sc.Formation[t]
+			cs = append(cs, fmt.Sprintf("%s:%d:%s", t, c.Amount, c.Size))
+		}
+		parts = append(parts, "containers "+strings.Join(cs, ","))
+	}
 	if len(sc.Variables) > 0 {
 		names := make([]string, 0, len(sc.Variables))
 		for k := range sc.Variables {
@@ -298,4 +387,12 @@ func describe(sc fakescalingo.Scenario, url string) string {
 		parts = append(parts, "variables "+strings.Join(names, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// ago says an age as --child takes it: whole days as 30d.
+func ago(d time.Duration) string {
+	if day := 24 * time.Hour; d%day == 0 {
+		return fmt.Sprintf("%dd", d/day)
+	}
+	return d.String()
 }

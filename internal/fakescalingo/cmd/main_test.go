@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -181,7 +182,114 @@ func TestParse(t *testing.T) {
 		t.Errorf("variables %v %v", a.Variables, b.Variables)
 	case b.Region != "osc-secnum-fr1" || c.Parent != "a-app":
 		t.Errorf("region %q, parent %q", b.Region, c.Parent)
+	case c.Age != 0 || c.Deployed || c.Formation != nil:
+		t.Errorf("a review app without knobs: age %s, deployed %v, formation %v", c.Age, c.Deployed, c.Formation)
 	}
+}
+
+// TestParse_fleet: --child's age and --formation reach their apps only; a formation or an
+// age deploys the app once, so that its types can be scaled and its age shows.
+func TestParse_fleet(t *testing.T) {
+	t.Parallel()
+	o, err := parse([]string{"--app", "my-app,other-app", "--child", "my-app:my-app-pr7:30d,my-app:my-app-pr8:36h",
+		"--child", "my-app:my-app-pr9", "--formation", "my-app-pr8=web:2:M,worker:1:S", "--formation", "other-app=web:3",
+		"--duration", "my-app-pr9=1s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]fakescalingo.Scenario{}
+	for _, a := range o.apps {
+		got[a.name] = a.sc
+	}
+	type fleet struct {
+		age       time.Duration
+		deployed  bool
+		formation map[string]fakescalingo.Container
+	}
+	want := map[string]fleet{
+		"my-app":     {},
+		"other-app":  {deployed: true, formation: map[string]fakescalingo.Container{"web": {Amount: 3, Size: "M"}}},
+		"my-app-pr7": {age: 30 * 24 * time.Hour, deployed: true},
+		"my-app-pr8": {age: 36 * time.Hour, deployed: true, formation: map[string]fakescalingo.Container{"web": {Amount: 2, Size: "M"}, "worker": {Amount: 1, Size: "S"}}},
+		"my-app-pr9": {},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("apps %v", got)
+	}
+	for name, w := range want {
+		sc := got[name]
+		if sc.Age != w.age || sc.Deployed != w.deployed || !maps.Equal(sc.Formation, w.formation) {
+			t.Errorf("%s: age %s, deployed %v, formation %v; want %+v", name, sc.Age, sc.Deployed, sc.Formation, w)
+		}
+	}
+	if got["my-app-pr9"].BuildTime != time.Second {
+		t.Errorf("--duration does not reach a review app: %s", got["my-app-pr9"].BuildTime)
+	}
+}
+
+// TestRun_staleAndRunningReviewApps: what the knobs set is what the API says: an aged
+// review app's last deployment is that old on the wall clock, and a formation is listed.
+func TestRun_staleAndRunningReviewApps(t *testing.T) {
+	t.Parallel()
+	env, comments := started(t, "--child", "my-app:my-app-pr7:30d", "--formation", "my-app=web:2:L")
+	for _, want := range []string{"review app of my-app; last deployed 30d ago", "containers web:2:L"} {
+		if !containsPart(comments, want) {
+			t.Errorf("no %q in %q", want, comments)
+		}
+	}
+	jwt := exchangeToken(t, env)
+	api := env["SCALINGO_AUTH_URL"]
+	_, body := get(t, api+"/v1/regions", jwt)
+	var regions struct{ Regions []struct{ Name, API string } }
+	json.Unmarshal(body, &regions)
+	for _, r := range regions.Regions {
+		if r.Name == "osc-fr1" {
+			api = r.API
+		}
+	}
+	_, body = get(t, api+"/v1/apps/my-app/child_apps", jwt)
+	var kids struct {
+		ChildApps []struct {
+			Name           string
+			LastDeployedAt time.Time `json:"last_deployed_at"`
+		} `json:"child_apps"`
+	}
+	if err := json.Unmarshal(body, &kids); err != nil || len(kids.ChildApps) != 1 {
+		t.Fatalf("child apps %s: %v", body, err)
+	}
+	if age := time.Since(kids.ChildApps[0].LastDeployedAt); age < 30*24*time.Hour || age > 30*24*time.Hour+time.Minute {
+		t.Errorf("my-app-pr7 last deployed %s ago, want 30 days", age)
+	}
+	_, body = get(t, api+"/v1/apps/my-app/containers", jwt)
+	if !strings.Contains(string(body), `{"amount":2,"command":"bin/web","name":"web","size":"L"}`) {
+		t.Errorf("containers %s", body)
+	}
+}
+
+func exchangeToken(t *testing.T, env map[string]string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", env["SCALINGO_AUTH_URL"]+"/v1/tokens/exchange", nil)
+	req.SetBasicAuth("", env["SCALINGO_API_TOKEN"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct{ Token string }
+	json.NewDecoder(resp.Body).Decode(&tok)
+	if tok.Token == "" {
+		t.Fatalf("exchange: %d", resp.StatusCode)
+	}
+	return tok.Token
+}
+
+func containsPart(lines []string, s string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestParse_mistakes(t *testing.T) {
@@ -199,6 +307,12 @@ func TestParse_mistakes(t *testing.T) {
 		{"unhealthy app not given", []string{"--unhealthy", "x-app"}, "add --app x-app"},
 		{"var without a value", []string{"--var", "my-app:NAME"}, "want APP:NAME=value"},
 		{"child of no app", []string{"--child", "other:other-pr1"}, "want PARENT:CHILD"},
+		{"child with a bad age", []string{"--child", "my-app:my-app-pr1:old"}, `"old" is not an age`},
+		{"child twice", []string{"--child", "my-app:my-app-pr1", "--child", "my-app:my-app-pr1"}, "my-app-pr1 given twice"},
+		{"formation without an amount", []string{"--formation", "web"}, "want TYPE:AMOUNT[:SIZE]"},
+		{"formation too large", []string{"--formation", "web:11"}, "an amount is 0 to 10"},
+		{"formation of an unknown size", []string{"--formation", "web:1:XXL"}, `size "XXL" is not one of XS, S`},
+		{"formation for an app not given", []string{"--formation", "my-api=web:1"}, `no app "my-api" (add --app my-api)`},
 		{"app twice", []string{"--app", "my-app,my-app"}, "given twice"},
 		{"stray argument", []string{"my-app"}, "every setting is a flag"},
 	} {
@@ -220,7 +334,7 @@ func TestRun_help(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("run --help: %v", err)
 	}
-	for _, knob := range []string{"-app", "-region", "-final", "-duration", "-queued-polls", "-unhealthy", "-var", "-child", "-token"} {
+	for _, knob := range []string{"-app", "-region", "-final", "-duration", "-queued-polls", "-unhealthy", "-var", "-child", "-formation", "-token"} {
 		if !strings.Contains(out.String(), "  "+knob+" ") {
 			t.Errorf("--help does not list %s:\n%s", knob, out.String())
 		}
