@@ -247,7 +247,10 @@ func parseAuthURL(c *Config, v string, _ *loader) error {
 
 func parseGitRef(c *Config, v string, ld *loader) error {
 	if v == "" {
-		v = c.CI.CommitSHA(ld.getenv)
+		// An unreadable event payload leaves the CI's commit variable; review-app stops on
+		// it, and the feedback warns.
+		pr, _ := ld.pullRequest(c.CI)
+		v = c.CI.DeployedCommit(ld.getenv, pr)
 	}
 	c.GitRef = v
 	if v != "" && !gitRef.MatchString(v) {
