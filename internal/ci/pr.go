@@ -74,7 +74,7 @@ type event struct {
 	PullRequest *struct {
 		Number json.RawMessage `json:"number"`
 		Head   struct {
-			Repo *repo          `json:"repo"`
+			Repo *repo           `json:"repo"`
 			SHA  json.RawMessage `json:"sha"`
 		} `json:"head"`
 		Base struct {
