@@ -317,6 +317,18 @@ func (c CI) WorkspaceDir(getenv func(string) string) string { return first(geten
 // CommitSHA returns the commit the CI built, or "" when it gave none.
 func (c CI) CommitSHA(getenv func(string) string) string { return first(getenv, c.Commit) }
 
+// DeployedCommit returns the commit a run deploys, the default git ref: on a GitHub
+// pull_request_target event, the pull request's head commit (pr, from PullRequest), since
+// GITHUB_SHA is then the base branch's tip while the documented workflow checks out
+// pull_request.head.sha; else CommitSHA (on a pull_request event, the merge commit the
+// default checkout deploys).
+func (c CI) DeployedCommit(getenv func(string) string, pr PR) string {
+	if c.Platform == GitHub && pr.Event == "pull_request_target" && pr.HeadSHA != "" {
+		return pr.HeadSHA
+	}
+	return c.CommitSHA(getenv)
+}
+
 // PullRequest returns the pull/merge request the run belongs to; its Number is 0 when the
 // run is not for one. The CI's values are untrusted: a malformed one is an error that
 // names the variable or file, never its content.

@@ -7,7 +7,7 @@ import "testing"
 func TestPullRequestLabel(t *testing.T) {
 	t.Parallel()
 	fork := func(labeled string, closed bool) PR {
-		return PR{Number: 58, Fork: true, ForkKnown: true, Labeled: labeled, Closed: closed}
+		return PR{Number: 58, Fork: true, ForkKnown: true, Labeled: labeled, Closed: closed, Event: "pull_request_target", HeadSHA: head}
 	}
 	tests := []struct {
 		name, event, file string
@@ -21,7 +21,7 @@ func TestPullRequestLabel(t *testing.T) {
 		{"fork synchronize while labeled", "pull_request_target", "github-pull_request_target-fork-synchronize-labeled.json", "", fork("", false), ""},
 		{"fork opened carrying the label", "pull_request_target", "github-pull_request_target-fork-opened-labeled.json", "", fork("", false), ""},
 		{"fork closed", "pull_request_target", "github-pull_request_target-fork-closed.json", "", fork("", true), ""},
-		{"same repository labeled", "pull_request_target", "github-pull_request_target-labeled.json", "", PR{Number: 58, ForkKnown: true, Labeled: "safe-to-deploy"}, ""},
+		{"same repository labeled", "pull_request_target", "github-pull_request_target-labeled.json", "", PR{Number: 58, ForkKnown: true, Labeled: "safe-to-deploy", Event: "pull_request_target", HeadSHA: head}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,10 +7,13 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 )
+
+var commitSHA = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
 
 // PR is the pull or merge request a run belongs to.
 type PR struct {
@@ -28,6 +31,12 @@ type PR struct {
 	// Labeled is the label a GitHub pull_request(_target) event of action "labeled"
 	// added (its label.name); "" for any other event.
 	Labeled string
+	// Event is the GitHub event the run is for ("pull_request" or "pull_request_target");
+	// "" on other CIs.
+	Event string
+	// HeadSHA is the GitHub pull request's head commit (pull_request.head.sha), "" when
+	// the payload gives none that reads as a commit SHA, and on other CIs.
+	HeadSHA string
 }
 
 // MaxEventSize bounds the GitHub event payload read. GitHub caps webhook payloads at
@@ -40,7 +49,8 @@ const maxNumber = 1<<31 - 1
 // githubPR reads the pull-request context from the event payload, for the two events that
 // carry one.
 func githubPR(getenv func(string) string) (PR, error) {
-	switch getenv("GITHUB_EVENT_NAME") {
+	name := getenv("GITHUB_EVENT_NAME")
+	switch name {
 	case "pull_request", "pull_request_target":
 	default:
 		return PR{}, nil
@@ -53,6 +63,7 @@ func githubPR(getenv func(string) string) (PR, error) {
 	if err != nil {
 		return PR{}, fmt.Errorf("read the pull request event %s: %w", path, err)
 	}
+	pr.Event = name
 	return pr, nil
 }
 
@@ -63,7 +74,8 @@ type event struct {
 	PullRequest *struct {
 		Number json.RawMessage `json:"number"`
 		Head   struct {
-			Repo *repo `json:"repo"`
+			Repo *repo           `json:"repo"`
+			SHA  json.RawMessage `json:"sha"`
 		} `json:"head"`
 		Base struct {
 			Repo *repo `json:"repo"`
@@ -166,7 +178,14 @@ func parseEvent(data []byte) (PR, error) {
 			return PR{}, errors.New("field label.name is not a string")
 		}
 	}
-	return PR{Number: n, Fork: head != base, ForkKnown: true, Closed: action == "closed", Labeled: labeled}, nil
+	// A head.sha that is no commit SHA is left out rather than refused: it only names
+	// commits (the GitHub deployment's ref, a pull_request_target run's git ref), and
+	// nothing else in the payload depends on it. It never reaches a log or an API unchecked.
+	sha, ok := jsonString(ev.PullRequest.Head.SHA)
+	if !ok || !commitSHA.MatchString(sha) {
+		sha = ""
+	}
+	return PR{Number: n, Fork: head != base, ForkKnown: true, Closed: action == "closed", Labeled: labeled, HeadSHA: sha}, nil
 }
 
 // jsonNumber accepts a JSON integer in 1..maxNumber, written as digits only: no sign,

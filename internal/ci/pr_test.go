@@ -182,6 +182,9 @@ func checkPR(t *testing.T, got PR, err error, want PR, wantErr string) {
 }
 
 // fixture is a real-shaped event payload from the repository's testdata.
+// head is pull_request.head.sha in every pull-request file of testdata/events.
+const head = "9f2c4e1b7a3d5f60812c9e4b3a7d6f5e0c1b2a39"
+
 func fixture(name string) string { return filepath.Join("..", "..", "testdata", "events", name) }
 
 func TestPullRequestFromGitHubEvent(t *testing.T) {
@@ -192,12 +195,12 @@ func TestPullRequestFromGitHubEvent(t *testing.T) {
 		want              PR
 		wantErr           string
 	}{
-		{"opened", "pull_request", fixture("github-pull_request-opened.json"), "", PR{Number: 42, ForkKnown: true}, ""},
-		{"closed", "pull_request", fixture("github-pull_request-closed.json"), "", PR{Number: 42, ForkKnown: true, Closed: true}, ""},
-		{"fork", "pull_request", fixture("github-pull_request-fork.json"), "", PR{Number: 57, Fork: true, ForkKnown: true}, ""},
-		{"pull_request_target", "pull_request_target", fixture("github-pull_request-fork.json"), "", PR{Number: 57, Fork: true, ForkKnown: true}, ""},
-		{"forgejo reads the same payload", "pull_request", fixture("github-pull_request-closed.json"), "FORGEJO_ACTIONS", PR{Number: 42, ForkKnown: true, Closed: true}, ""},
-		{"gitea reads the same payload", "pull_request", fixture("github-pull_request-opened.json"), "GITEA_ACTIONS", PR{Number: 42, ForkKnown: true}, ""},
+		{"opened", "pull_request", fixture("github-pull_request-opened.json"), "", PR{Number: 42, ForkKnown: true, Event: "pull_request", HeadSHA: head}, ""},
+		{"closed", "pull_request", fixture("github-pull_request-closed.json"), "", PR{Number: 42, ForkKnown: true, Closed: true, Event: "pull_request", HeadSHA: head}, ""},
+		{"fork", "pull_request", fixture("github-pull_request-fork.json"), "", PR{Number: 57, Fork: true, ForkKnown: true, Event: "pull_request", HeadSHA: head}, ""},
+		{"pull_request_target", "pull_request_target", fixture("github-pull_request-fork.json"), "", PR{Number: 57, Fork: true, ForkKnown: true, Event: "pull_request_target", HeadSHA: head}, ""},
+		{"forgejo reads the same payload", "pull_request", fixture("github-pull_request-closed.json"), "FORGEJO_ACTIONS", PR{Number: 42, ForkKnown: true, Closed: true, Event: "pull_request", HeadSHA: head}, ""},
+		{"gitea reads the same payload", "pull_request", fixture("github-pull_request-opened.json"), "GITEA_ACTIONS", PR{Number: 42, ForkKnown: true, Event: "pull_request", HeadSHA: head}, ""},
 		{"push is not a pull request", "push", fixture("push.json"), "", PR{}, ""},
 		// Other events are not read at all, so a broken file there does no harm.
 		{"push with a missing file", "push", "/nonexistent/event.json", "", PR{}, ""},
@@ -242,7 +245,7 @@ func TestGitHubEventAttacks(t *testing.T) {
 		want    PR
 		wantErr string
 	}{
-		{"valid", pr("7"), PR{Number: 7, ForkKnown: true}, ""},
+		{"valid", pr("7"), PR{Number: 7, ForkKnown: true, Event: "pull_request"}, ""},
 		{"number as a string", pr(`"7"`), PR{}, "pull_request.number is not a positive integer"},
 		{"negative number", pr("-7"), PR{}, "pull_request.number is not a positive integer"},
 		{"zero", pr("0"), PR{}, "pull_request.number is not a positive integer"},
@@ -261,8 +264,8 @@ func TestGitHubEventAttacks(t *testing.T) {
 		{"base name not a string", `{"pull_request":{"number":1,"base":{"repo":{"full_name":["` + canary + `"]}}}}`, PR{}, "base.repo.full_name is not a non-empty string"},
 		{"head name not a string", `{"pull_request":{"number":1,"head":{"repo":{"full_name":1}},"base":{"repo":{"full_name":"a/b"}}}}`, PR{}, "head.repo.full_name is not a string"},
 		// A deleted fork leaves head.repo null: it cannot be shown to be this repository.
-		{"deleted fork", `{"pull_request":{"number":1,"head":{"repo":null},"base":{"repo":{"full_name":"a/b"}}}}`, PR{Number: 1, Fork: true, ForkKnown: true}, ""},
-		{"head name differs by case", `{"pull_request":{"number":1,"head":{"repo":{"full_name":"A/b"}},"base":{"repo":{"full_name":"a/b"}}}}`, PR{Number: 1, Fork: true, ForkKnown: true}, ""},
+		{"deleted fork", `{"pull_request":{"number":1,"head":{"repo":null},"base":{"repo":{"full_name":"a/b"}}}}`, PR{Number: 1, Fork: true, ForkKnown: true, Event: "pull_request"}, ""},
+		{"head name differs by case", `{"pull_request":{"number":1,"head":{"repo":{"full_name":"A/b"}},"base":{"repo":{"full_name":"a/b"}}}}`, PR{Number: 1, Fork: true, ForkKnown: true, Event: "pull_request"}, ""},
 		{"nested junk past the decoder's depth", deep, PR{}, "not valid JSON"},
 		{"not JSON", "action=closed&" + canary, PR{}, "not valid JSON (at byte 1)"},
 		{"bad token after a secret", `{"title":"` + canary + `", "pull_request": {"number": ` + canary + `}}`, PR{}, "not valid JSON"},
@@ -333,7 +336,7 @@ func TestGitHubEventFiles(t *testing.T) {
 	}{
 		{"a FIFO", fifo, PR{}, "not a regular file"},
 		{"over the size limit", huge, PR{}, "larger than 26214400 bytes"},
-		{"at the size limit", edge, PR{Number: 3, ForkKnown: true}, ""},
+		{"at the size limit", edge, PR{Number: 3, ForkKnown: true, Event: "pull_request"}, ""},
 		{"a directory", dir, PR{}, "not a regular file"},
 		{"a device that never ends", "/dev/zero", PR{}, "not a regular file"},
 		{"missing", filepath.Join(dir, "none.json"), PR{}, "no such file"},

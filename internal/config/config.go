@@ -215,6 +215,23 @@ type loader struct {
 	ws     string
 	fromCI bool
 	token  string
+	// pr memoizes the CI's pull-request context: git-ref, review-app and the forge
+	// feedback all need it, and the event payload is read once.
+	pr *prResult
+}
+
+type prResult struct {
+	pr  ci.PR
+	err error
+}
+
+// pullRequest returns the CI's pull-request context, read on first use.
+func (ld *loader) pullRequest(c ci.CI) (ci.PR, error) {
+	if ld.pr == nil {
+		pr, err := c.PullRequest(ld.getenv)
+		ld.pr = &prResult{pr, err}
+	}
+	return ld.pr.pr, ld.pr.err
 }
 
 // value returns an input's value from the first source that has a non-empty one: the flag,

@@ -101,7 +101,7 @@ func checkForge(c *Config, _ string, ld *loader) error {
 		f.PR = c.Review.PR
 		return nil
 	}
-	pr, err := c.CI.PullRequest(ld.getenv)
+	pr, err := ld.pullRequest(c.CI)
 	if err != nil {
 		// Feedback never stops a deployment: without its pull request, no comment.
 		c.Warnings = append(c.Warnings, fmt.Sprintf("pull-request feedback: %v; no comment", err))

@@ -18,11 +18,11 @@ func TestLoad_Forge(t *testing.T) {
 	}{
 		{"off without a token, the event is not read", append([]string{"GITHUB_ACTIONS", "true", "GITHUB_EVENT_NAME", "pull_request", "GITHUB_EVENT_PATH", "/nonexistent"}, base...), Forge{}},
 		{"a GitHub token on a pull request: deployments and comment", append([]string{"INPUT_GITHUB-TOKEN", "ghs_x"}, append(opened, base...)...),
-			Forge{GitHubToken: "ghs_x", Comment: true, Deployments: true, PR: ci.PR{Number: 42, ForkKnown: true}}},
+			Forge{GitHubToken: "ghs_x", Comment: true, Deployments: true, PR: ci.PR{Number: 42, ForkKnown: true, Event: "pull_request", HeadSHA: head}}},
 		{"on a push: no pull request", append([]string{"INPUT_GITHUB-TOKEN", "ghs_x"}, append(push, base...)...),
 			Forge{GitHubToken: "ghs_x", Comment: true, Deployments: true}},
 		{"each one off", append([]string{"INPUT_GITHUB-TOKEN", "ghs_x", "INPUT_PR-COMMENT", "false", "INPUT_GITHUB-DEPLOYMENTS", "false", "INPUT_ENVIRONMENT", "staging"}, append(opened, base...)...),
-			Forge{GitHubToken: "ghs_x", Environment: "staging", PR: ci.PR{Number: 42, ForkKnown: true}}},
+			Forge{GitHubToken: "ghs_x", Environment: "staging", PR: ci.PR{Number: 42, ForkKnown: true, Event: "pull_request", HeadSHA: head}}},
 		{"pr-comment without a token does nothing", append([]string{"SCALINGO_PR_COMMENT", "true"}, base...), Forge{}},
 		{"GitLab: a note, no deployments", append([]string{"SCALINGO_GITLAB_TOKEN", "glpat-x", "GITLAB_CI", "true", "CI_MERGE_REQUEST_IID", "7"}, base...),
 			Forge{GitLabToken: "glpat-x", Comment: true, PR: ci.PR{Number: 7}}},

@@ -48,7 +48,7 @@ var inputs = []input{
 	{name: "region", help: "Scalingo region (default osc-fr1)", parse: parseRegion},
 	{name: "api-url", help: "API URL (default: the region's)", parse: parseAPIURL, check: checkAPIURL},
 	{name: "auth-url", help: "authentication URL (default " + DefaultAuthURL + "); with another one, every region's API URL is looked up there", parse: parseAuthURL},
-	{name: "git-ref", help: "git_ref recorded on the deployment (default: the CI's commit SHA; outside a CI, the HEAD commit of the git work tree holding path)", parse: parseGitRef, check: checkGitRef},
+	{name: "git-ref", help: "git_ref recorded on the deployment (default: the CI's commit SHA, on a GitHub pull_request_target event the pull request's head; outside a CI, the HEAD commit of the git work tree holding path)", parse: parseGitRef, check: checkGitRef},
 	{name: "wait", kind: boolean, help: "follow the deployment to its end (default true)",
 		parse: func(c *Config, v string, _ *loader) (err error) { c.Wait, err = parseBool(v, true); return err }},
 	{name: "timeout", help: "how long to wait for the deployment, a Go duration (default 40m)",
@@ -247,7 +247,10 @@ func parseAuthURL(c *Config, v string, _ *loader) error {
 
 func parseGitRef(c *Config, v string, ld *loader) error {
 	if v == "" {
-		v = c.CI.CommitSHA(ld.getenv)
+		// An unreadable event payload leaves the CI's commit variable; review-app stops on
+		// it, and the feedback warns.
+		pr, _ := ld.pullRequest(c.CI)
+		v = c.CI.DeployedCommit(ld.getenv, pr)
 	}
 	c.GitRef = v
 	if v != "" && !gitRef.MatchString(v) {

@@ -136,7 +136,7 @@ func checkReviewApp(c *Config, _ string, ld *loader) error {
 	if !c.Review.Enabled {
 		return nil
 	}
-	pr, err := ci.Detect(ld.getenv).PullRequest(ld.getenv)
+	pr, err := ld.pullRequest(c.CI)
 	if err != nil {
 		return err
 	}

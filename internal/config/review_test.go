@@ -11,6 +11,9 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
 )
 
+// head is pull_request.head.sha in every pull-request file of testdata/events.
+const head = "9f2c4e1b7a3d5f60812c9e4b3a7d6f5e0c1b2a39"
+
 func event(name string) string {
 	p, err := filepath.Abs(filepath.Join("..", "..", "testdata", "events", name))
 	if err != nil {
@@ -42,7 +45,7 @@ func TestLoad_Review(t *testing.T) {
 		{
 			name:  "GitHub pull_request opened",
 			env:   append([]string{"INPUT_REVIEW-APP", "true"}, append(opened, base...)...),
-			want:  Review{Enabled: true, PR: ci.PR{Number: 42, ForkKnown: true}},
+			want:  Review{Enabled: true, PR: ci.PR{Number: 42, ForkKnown: true, Event: "pull_request", HeadSHA: head}},
 			names: map[string]string{"my-app": "my-app-pr42"},
 		},
 		{
@@ -50,20 +53,20 @@ func TestLoad_Review(t *testing.T) {
 			args: []string{"--path", "dist-not-built"},
 			env: append([]string{"INPUT_REVIEW-APP", "true"},
 				append(githubEvent("pull_request", "github-pull_request-closed.json"), base...)...),
-			want:  Review{Enabled: true, PR: ci.PR{Number: 42, ForkKnown: true, Closed: true}},
+			want:  Review{Enabled: true, PR: ci.PR{Number: 42, ForkKnown: true, Closed: true, Event: "pull_request", HeadSHA: head}},
 			names: map[string]string{"my-app": "my-app-pr42"},
 		},
 		{
 			name:  "fork is carried, not refused here",
 			env:   append([]string{"INPUT_REVIEW-APP", "true"}, append(githubEvent("pull_request", "github-pull_request-fork.json"), base...)...),
-			want:  Review{Enabled: true, PR: ci.PR{Number: 57, Fork: true, ForkKnown: true}},
+			want:  Review{Enabled: true, PR: ci.PR{Number: 57, Fork: true, ForkKnown: true, Event: "pull_request", HeadSHA: head}},
 			names: map[string]string{"my-app": "my-app-pr57"},
 		},
 		{
 			name: "pull_request_target from a fork, allowed",
 			env: append([]string{"INPUT_REVIEW-APP", "true", "INPUT_ALLOW-FORKS", "true"},
 				append(githubEvent("pull_request_target", "github-pull_request_target-fork-opened.json"), base...)...),
-			want:  Review{Enabled: true, AllowForks: true, PR: ci.PR{Number: 58, Fork: true, ForkKnown: true}},
+			want:  Review{Enabled: true, AllowForks: true, PR: ci.PR{Number: 58, Fork: true, ForkKnown: true, Event: "pull_request_target", HeadSHA: head}},
 			names: map[string]string{"my-app": "my-app-pr58"},
 		},
 		{
@@ -105,7 +108,7 @@ func TestLoad_Review(t *testing.T) {
 			name: "several parents, one child each",
 			env: append([]string{"INPUT_REVIEW-APP", "true", "INPUT_APP", "front-app\napi-app@osc-secnum-fr1"},
 				append(opened, base...)...),
-			want:  Review{Enabled: true, PR: ci.PR{Number: 42, ForkKnown: true}},
+			want:  Review{Enabled: true, PR: ci.PR{Number: 42, ForkKnown: true, Event: "pull_request", HeadSHA: head}},
 			names: map[string]string{"front-app": "front-app-pr42", "api-app": "api-app-pr42"},
 		},
 		{
@@ -115,7 +118,7 @@ func TestLoad_Review(t *testing.T) {
 				"INPUT_ADDONS", "postgresql:postgresql-starter-512,\nredis:redis-sandbox\n"},
 				append(opened, base...)...),
 			want: Review{Enabled: true, CopyEnv: []string{"DATABASE_URL", "MAILER_*", "SENTRY_DSN"},
-				Addons: []string{"postgresql:postgresql-starter-512", "redis:redis-sandbox"}, PR: ci.PR{Number: 42, ForkKnown: true}},
+				Addons: []string{"postgresql:postgresql-starter-512", "redis:redis-sandbox"}, PR: ci.PR{Number: 42, ForkKnown: true, Event: "pull_request", HeadSHA: head}},
 			names: map[string]string{"my-app": "my-app-pr42"},
 		},
 		{

@@ -62,7 +62,7 @@ func newFeedback(cfg *config.Config, getenv func(string) string, r *platform.Rep
 			// Forgejo and Gitea have no deployments API.
 			forgejo := getenv("FORGEJO_ACTIONS") == "true" || getenv("GITEA_ACTIONS") == "true"
 			gh = &feedback.GitHub{Client: c, Deployments: f.Deployments && !forgejo, Environment: f.Environment, Fork: f.PR.Fork,
-				Ref: cfg.CI.HeadSHA(getenv)}
+				Ref: f.PR.HeadSHA}
 			if f.Comment {
 				gh.PR = f.PR.Number
 			}
