@@ -35,7 +35,8 @@ func FleetTable(title string, rows []FleetRow) string {
 }
 
 // AppendSummary appends md to GITHUB_STEP_SUMMARY in GitHub's dialect; elsewhere it
-// does nothing.
+// does nothing. It opens the file as every destination is opened (openDestination): a
+// FIFO or a symlink there is refused at once rather than hang the run or be followed.
 func (r *Reporter) AppendSummary(md string) error {
 	if r.dialect != ci.GitHubCommands {
 		return nil
@@ -44,7 +45,7 @@ func (r *Reporter) AppendSummary(md string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	f, err := openDestination(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY)
 	if err != nil {
 		return fmt.Errorf("write the step summary: %w", err)
 	}

@@ -289,6 +289,16 @@ func TestDestinations_NotRegular(t *testing.T) {
 		}, "a socket"},
 		{"/dev/zero", func(t *testing.T, _ string) string { return device(t, "/dev/zero") }, "a character device"},
 		{"/dev/tty-like: /dev/urandom", func(t *testing.T, _ string) string { return device(t, "/dev/urandom") }, "a character device"},
+		{"a symlink to a file", func(t *testing.T, dir string) string {
+			target, p := filepath.Join(dir, "victim"), filepath.Join(dir, "link")
+			if err := os.WriteFile(target, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, "symbolic link"},
 		{"/dev/null", func(t *testing.T, _ string) string { return device(t, "/dev/null") }, ""},
 		{"a regular file", func(t *testing.T, dir string) string { return filepath.Join(dir, "o.env") }, ""},
 	}
@@ -328,23 +338,25 @@ func TestDestinations_NotRegular(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.As(err, &input) || !input.InvalidInput() {
 					t.Fatalf("err = %v, want invalid input saying %q", err, tt.wantErr)
 				}
-				// Writing is refused the same way, without blocking either.
-				go func() {
-					var err error
-					if dest == "GITHUB_STEP_SUMMARY" {
-						err = r.WriteSummary(Summary{App: "a"})
-					} else {
-						err = r.WriteOutputs(Outputs{Status: "success"}, file)
+				// Writing is refused the same way, without blocking either: the outputs, a
+				// deploy's summary, and a fleet mode's summary.
+				writers := map[string]func() error{"outputs": func() error { return r.WriteOutputs(Outputs{Status: "success"}, file) }}
+				if dest == "GITHUB_STEP_SUMMARY" {
+					writers = map[string]func() error{
+						"WriteSummary":  func() error { return r.WriteSummary(Summary{App: "a"}) },
+						"AppendSummary": func() error { return r.AppendSummary(FleetTable("t", nil)) },
 					}
-					done <- err
-				}()
-				select {
-				case err = <-done:
-				case <-time.After(10 * time.Second):
-					t.Fatal("writing blocked")
 				}
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("write: err = %v, want %q", err, tt.wantErr)
+				for name, write := range writers {
+					go func() { done <- write() }()
+					select {
+					case err = <-done:
+					case <-time.After(10 * time.Second):
+						t.Fatalf("%s blocked", name)
+					}
+					if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+						t.Errorf("%s: err = %v, want %q", name, err, tt.wantErr)
+					}
 				}
 			})
 		}

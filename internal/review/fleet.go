@@ -26,12 +26,13 @@ type Verdict struct {
 	App    string `json:"app"`
 	Parent string `json:"parent"`
 	Region string `json:"region"`
-	// Status is one of the statuses below.
+	// Status is one of the statuses below, Kept or Absent.
 	Status string `json:"status"`
 	Reason string `json:"reason"`
 }
 
-// The statuses of a Verdict.
+// The statuses of a Verdict, with Kept (a child left as it is) and Absent (gone
+// already), which a destroy's status output shares (review.go).
 const (
 	Deleted     = "deleted"
 	WouldDelete = "would-delete"
@@ -39,7 +40,6 @@ const (
 	WouldSleep  = "would-sleep"
 	Awake       = "awake"
 	WouldWake   = "would-wake"
-	Left        = "kept"
 	Failed      = "failed"
 )
 
@@ -82,7 +82,7 @@ func (f *Fleet) members(ctx context.Context) ([]scalingo.ChildApp, []Verdict, er
 	var review []scalingo.ChildApp
 	var other []Verdict
 	leave := func(app, why string) {
-		other = append(other, Verdict{App: app, Parent: f.Parent, Region: f.Region, Status: Left, Reason: why})
+		other = append(other, Verdict{App: app, Parent: f.Parent, Region: f.Region, Status: Kept, Reason: why})
 	}
 	for _, k := range kids {
 		switch {
@@ -143,17 +143,17 @@ func (f *Fleet) Sweep(ctx context.Context, maxAge time.Duration) ([]Verdict, err
 		if age <= maxAge {
 			reason += ", within " + Age(maxAge)
 			if f.Closed == nil {
-				out = append(out, f.verdict(k.Name, Left, reason))
+				out = append(out, f.verdict(k.Name, Kept, reason))
 				continue
 			}
 			n, _ := strconv.Atoi(strings.TrimPrefix(k.Name, f.Parent+"-pr"))
 			closed, err := f.Closed(ctx, n)
 			switch {
 			case err != nil:
-				out = append(out, f.verdict(k.Name, Left, fmt.Sprintf("%s; whether request #%d is closed is unknown: %v", reason, n, err)))
+				out = append(out, f.verdict(k.Name, Kept, fmt.Sprintf("%s; whether request #%d is closed is unknown: %v", reason, n, err)))
 				continue
 			case !closed:
-				out = append(out, f.verdict(k.Name, Left, fmt.Sprintf("%s; request #%d is open", reason, n)))
+				out = append(out, f.verdict(k.Name, Kept, fmt.Sprintf("%s; request #%d is open", reason, n)))
 				continue
 			}
 			reason = fmt.Sprintf("request #%d is closed or merged (%s)", n, reason)
@@ -261,9 +261,17 @@ func (f *Fleet) sleep(ctx context.Context, app string) (Verdict, error) {
 		}
 	}
 	if len(running) == 0 {
-		return f.verdict(app, Left, "no container runs: nothing to stop"), nil
+		return f.verdict(app, Kept, "no container runs: nothing to stop"), nil
 	}
 	memory := EncodeFormation(running)
+	// Wake reads the memory strictly (DecodeFormation): one it would refuse (more than
+	// 10 containers of a type, a size it does not know…) would leave the app asleep for
+	// good, so the app is left running instead, and why is said.
+	if _, err := DecodeFormation(memory); err != nil {
+		why := fmt.Sprintf("its formation (%s) cannot be remembered for review-app-wake (%v): left running", memory, err)
+		f.Reporter.Warning("review app %s: %s", app, why)
+		return f.verdict(app, Kept, why), nil
+	}
 	if f.DryRun {
 		return f.verdict(app, WouldSleep, "would stop "+memory), nil
 	}
@@ -304,7 +312,7 @@ func (f *Fleet) wake(ctx context.Context, app string) (Verdict, error) {
 	}
 	i := slices.IndexFunc(vars, func(v scalingo.Variable) bool { return v.Name == SleepVariable })
 	if i < 0 {
-		return f.verdict(app, Left, "review-app-sleep did not stop it: left as it is"), nil
+		return f.verdict(app, Kept, "review-app-sleep did not stop it: left as it is"), nil
 	}
 	formation, err := DecodeFormation(vars[i].Value)
 	if err != nil {

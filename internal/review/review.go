@@ -632,7 +632,8 @@ func sleep(ctx context.Context, clk clock.Clock, d time.Duration) error {
 }
 
 // Destroyed, Absent and Kept are the status outputs of a destroy; Kept: a closed event
-// left a fixed review-app-name alone.
+// left a fixed review-app-name alone. Kept and Absent are also a fleet mode's verdicts
+// (fleet.go): a child left as it is, one gone already.
 const (
 	Destroyed = "destroyed"
 	Absent    = "absent"

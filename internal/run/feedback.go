@@ -9,8 +9,6 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/config"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/deploy"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/feedback"
-	"github.com/scalingo-deploy/scalingo-deploy/internal/forge/github"
-	"github.com/scalingo-deploy/scalingo-deploy/internal/forge/gitlab"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/httpapi"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/review"
@@ -37,7 +35,6 @@ func newFeedback(cfg *config.Config, getenv func(string) string, r *platform.Rep
 	if f.GitHubToken == "" && f.GitLabToken == "" {
 		return nil, func() {}
 	}
-	ua := "scalingo-deploy/" + h.versionOr()
 	var (
 		gh     *feedback.GitHub
 		gl     *feedback.GitLab
@@ -45,18 +42,10 @@ func newFeedback(cfg *config.Config, getenv func(string) string, r *platform.Rep
 		closes []func()
 	)
 	if f.GitHubToken != "" {
-		repo := strings.TrimSpace(getenv("GITHUB_REPOSITORY"))
-		api := strings.TrimSpace(getenv("GITHUB_API_URL"))
-		if api == "" {
-			api = "https://api.github.com"
-		}
-		c, err := github.New(github.Options{APIURL: api, Repository: repo, Token: f.GitHubToken, UserAgent: ua,
-			Getenv: getenv, Clock: h.clock, Logf: r.Printf, Policy: feedbackPolicy})
+		c, repo, why := githubClient(f.GitHubToken, getenv, r, h)
 		switch {
-		case repo == "":
-			r.Warning("github-token is set but GITHUB_REPOSITORY is not: no pull-request feedback")
-		case err != nil:
-			r.Warning("github-token is set but the GitHub API is unusable (%v): no pull-request feedback", err)
+		case c == nil:
+			r.Warning("%s: no pull-request feedback", why)
 		default:
 			closes = append(closes, c.Close)
 			// Forgejo and Gitea have no deployments API.
@@ -75,14 +64,10 @@ func newFeedback(cfg *config.Config, getenv func(string) string, r *platform.Rep
 		}
 	}
 	if f.GitLabToken != "" {
-		api, project := strings.TrimSpace(getenv("CI_API_V4_URL")), strings.TrimSpace(getenv("CI_PROJECT_ID"))
-		c, err := gitlab.New(gitlab.Options{APIURL: api, Project: project, Token: f.GitLabToken, UserAgent: ua,
-			Getenv: getenv, Clock: h.clock, Logf: r.Printf, Policy: feedbackPolicy})
+		c, why := gitlabClient(f.GitLabToken, getenv, r, h)
 		switch {
-		case api == "" || project == "":
-			r.Warning("gitlab-token is set but CI_API_V4_URL or CI_PROJECT_ID is not: no merge-request note")
-		case err != nil:
-			r.Warning("gitlab-token is set but the GitLab API is unusable (%v): no merge-request note", err)
+		case c == nil:
+			r.Warning("%s: no merge-request note", why)
 		case f.Comment && f.PR.Number == 0:
 			c.Close()
 			r.Printf("gitlab-token: this pipeline is not a merge request pipeline (no CI_MERGE_REQUEST_IID): no note")

@@ -119,9 +119,11 @@ func runWith(ctx context.Context, args []string, getenv func(string) string, std
 	for _, w := range cfg.Warnings {
 		r.Warning("%s", w)
 	}
-	if !cfg.DryRun {
+	if !cfg.DryRun || cfg.Fleet.Mode != "" {
 		// A destination found broken only after deploying would fail the job, and a
-		// retried job would deploy a second time.
+		// retried job would deploy a second time. A fleet mode's dry run writes its
+		// outputs and summary too: a FIFO there would hang it. A deploy's or a destroy's
+		// dry run writes none.
 		if err := r.CheckDestinations(cfg.OutputFile); err != nil {
 			report(r, errOut, nil, err)
 			return err

@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"maps"
+	"os"
 	"strings"
 	"testing"
 
@@ -138,5 +139,71 @@ func TestWake_Tampered(t *testing.T) {
 				t.Errorf("no reason given:\n%s", res.stdout)
 			}
 		})
+	}
+}
+
+// TestSleep_Unrememberable: a formation wake would refuse (more containers than it
+// restores, a size it does not know) is never put to sleep: the app keeps running, with
+// the reason in the outputs and the summary, and nothing is sent for it. The review app
+// beside it sleeps as usual.
+func TestSleep_Unrememberable(t *testing.T) {
+	t.Parallel()
+	type C = fakescalingo.Container
+	tests := []struct {
+		name      string
+		formation map[string]C
+		why       string
+	}{
+		{"eleven containers", map[string]C{"web": {Amount: 11, Size: "M"}}, "the amount is not 1 to 10"},
+		{"a size wake does not know", map[string]C{"web": {Amount: 2, Size: "16XL"}, "worker": {Amount: 1, Size: "S"}}, "not a container size"},
+	}
+	for _, tt := range tests {
+		for _, dry := range []bool{false, true} {
+			name := tt.name
+			if dry {
+				name += "/dry run"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				w := fleetWorld(t, fakescalingo.Options{})
+				w.fake.AddApp("api-prod", fakescalingo.Scenario{Deployed: true})
+				w.fake.AddApp("api-prod-pr4", fakescalingo.Scenario{Parent: "api-prod", Deployed: true, Formation: tt.formation})
+				w.fake.AddApp("api-prod-pr5", fakescalingo.Scenario{Parent: "api-prod", Deployed: true, Formation: map[string]C{"web": {Amount: 1, Size: "S"}}})
+				n := len(w.fake.Requests())
+				inputs := []string{"INPUT_APP", "api-prod", "INPUT_REVIEW-APP-SLEEP", "true"}
+				if dry {
+					inputs = append(inputs, "INPUT_DRY-RUN", "true")
+				}
+				e := scheduleEnv(t, w, inputs...)
+				res := w.run(t, context.Background(), e)
+				if res.code != 0 {
+					t.Fatalf("exit %d\n%s%s", res.code, res.stdout, res.stderr)
+				}
+				wantPR5 := "asleep"
+				if dry {
+					wantPR5 = "would-sleep"
+				}
+				if got := verdicts(t, e); got["api-prod-pr4"] != "kept" || got["api-prod-pr5"] != wantPR5 {
+					t.Errorf("verdicts %v", got)
+				}
+				for _, s := range writes(w, n) {
+					if strings.Contains(s, "api-prod-pr4") {
+						t.Errorf("sent %s", s)
+					}
+				}
+				if a, _ := w.fake.App("api-prod-pr4"); !maps.Equal(a.Formation, tt.formation) || len(a.Variables) != 0 {
+					t.Errorf("the app became %+v", a)
+				}
+				summary, err := os.ReadFile(e["GITHUB_STEP_SUMMARY"])
+				if err != nil {
+					t.Fatal(err)
+				}
+				for where, text := range map[string]string{"outputs": readGitHubOutputs(t, e["GITHUB_OUTPUT"])["deployments"], "summary": string(summary), "log": res.stdout} {
+					if !strings.Contains(text, "cannot be remembered") || !strings.Contains(text, tt.why) {
+						t.Errorf("the %s does not say why api-prod-pr4 is kept (%q):\n%s", where, tt.why, text)
+					}
+				}
+			})
+		}
 	}
 }

@@ -220,3 +220,41 @@ func TestFleet_RefusedBeforeAnyRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestFleet_DryRunDestinationNotRegular: a fleet mode's dry run writes its outputs and
+// step summary, so a destination that is a FIFO (an attacker's, or a mistake) is refused
+// before any request, exit 2, rather than block the run for ever on the open.
+func TestFleet_DryRunDestinationNotRegular(t *testing.T) {
+	t.Parallel()
+	modes := map[string][]string{
+		"sweep": {"INPUT_REVIEW-APP-SWEEP", "true", "INPUT_REVIEW-APP-MAX-AGE", "7d"},
+		"sleep": {"INPUT_REVIEW-APP-SLEEP", "true"},
+		"wake":  {"INPUT_REVIEW-APP-WAKE", "true"},
+	}
+	for mode, inputs := range modes {
+		for _, dest := range []string{"GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT"} {
+			t.Run(mode+"/"+dest, func(t *testing.T) {
+				t.Parallel()
+				w := fleetWorld(t, fakescalingo.Options{})
+				seedAged(w)
+				e := scheduleEnv(t, w, append([]string{"INPUT_APP", "api-prod", "INPUT_DRY-RUN", "true"}, inputs...)...)
+				e[dest] = fifo(t)
+				done := make(chan result, 1)
+				n := len(w.fake.Requests())
+				go func() { done <- w.run(t, context.Background(), e) }()
+				var res result
+				select {
+				case res = <-done:
+				case <-time.After(10 * time.Second): // a bound on a hang, not a wait for time to pass
+					t.Fatal("the dry run blocked on the FIFO")
+				}
+				if res.code != 2 || !strings.Contains(res.stdout+res.stderr, dest) || !strings.Contains(res.stdout+res.stderr, "a FIFO") {
+					t.Fatalf("exit %d, want 2 naming %s as a FIFO\nstdout:\n%s\nstderr:\n%s", res.code, dest, res.stdout, res.stderr)
+				}
+				if got := len(w.fake.Requests()) - n; got != 0 {
+					t.Errorf("%d requests before the refusal", got)
+				}
+			})
+		}
+	}
+}
