@@ -1,0 +1,86 @@
+// Package markdown escapes text this program does not control (API answers, build logs,
+// names) for GitHub-flavoured Markdown: the pull request's comment and the step summary.
+// Nothing escaped here can become a link, an image, a mention, a tag or a table cell.
+package markdown
+
+import (
+	"net/url"
+	"strings"
+	"unicode"
+)
+
+// Text escapes s for Markdown and HTML: every character Markdown could read as syntax is
+// backslash-escaped, < > & become entities, a mention is broken, controls become spaces.
+func Text(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case unicode.IsControl(r):
+			b.WriteByte(' ')
+		case r == '&':
+			b.WriteString("&amp;")
+		case r == '<':
+			b.WriteString("&lt;")
+		case r == '>':
+			b.WriteString("&gt;")
+		case r == '@':
+			// A mention would notify someone: break it with a zero-width joiner.
+			b.WriteString("@\u200d")
+		case strings.ContainsRune("\\`*_[]()#|!~{}+-.:", r):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Code is s as a one-backtick code span, outside a table: backticks and controls
+// dropped, so that nothing closes the span early; nothing in a span is a link or a
+// mention.
+func Code(s string) string {
+	return "`" + strings.Map(func(r rune) rune {
+		if r == '`' || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s) + "`"
+}
+
+// CodeCell is Code for a table's cell: pipes escaped, as GitHub splits a row on them even
+// in code.
+func CodeCell(s string) string { return strings.ReplaceAll(Code(s), "|", `\|`) }
+
+// Fence is a backtick fence longer than any run of backticks in s, so that no line of s
+// can close it.
+func Fence(s string) string {
+	longest, run := 0, 0
+	for _, r := range s {
+		if r == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
+
+// Fenced is log as a code block that no line of it can close.
+func Fenced(log string) string {
+	fence := Fence(log)
+	return fence + "\n" + strings.TrimRight(log, "\n") + "\n" + fence
+}
+
+// SafeURL accepts an absolute http(s) URL with nothing Markdown or HTML could read as
+// syntax: it may be written between < and > as a link.
+func SafeURL(s string) bool {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return false
+	}
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return r <= ' ' || strings.ContainsRune("<>\"'`|\\()[]", r) || r > unicode.MaxASCII
+	})
+}
