@@ -84,3 +84,23 @@ func SafeURL(s string) bool {
 		return r <= ' ' || strings.ContainsRune("<>\"'`|\\()[]", r) || r > unicode.MaxASCII
 	})
 }
+
+// TextWithCode is Text, except that what s holds between backticks becomes a code span:
+// for a sentence this program writes around API text ("see `scalingo --app x logs`").
+// Nothing in it becomes a link or a mention either way.
+func TextWithCode(s string) string {
+	parts := strings.Split(s, "`")
+	var b strings.Builder
+	for i, p := range parts {
+		switch {
+		case i%2 == 1 && i < len(parts)-1:
+			b.WriteString(Code(p))
+		case i%2 == 1:
+			// An unclosed backtick: text.
+			b.WriteString(Text("`" + p))
+		default:
+			b.WriteString(Text(p))
+		}
+	}
+	return b.String()
+}
