@@ -9,8 +9,11 @@ import (
 	"unicode"
 )
 
-// Text escapes s for Markdown and HTML: every character Markdown could read as syntax is
-// backslash-escaped, < > & become entities, a mention is broken, controls become spaces.
+// Text escapes s for Markdown and HTML, inline: every character Markdown could read as
+// syntax there is backslash-escaped (: and . too, which bare URLs autolink on), < > &
+// become entities, a mention is broken, controls (newlines) become spaces. - and +
+// mean something only at a line's start, where Text's result never is: they stay, so
+// that names and ids read as they are.
 func Text(s string) string {
 	var b strings.Builder
 	for _, r := range s {
@@ -26,7 +29,7 @@ func Text(s string) string {
 		case r == '@':
 			// A mention would notify someone: break it with a zero-width joiner.
 			b.WriteString("@\u200d")
-		case strings.ContainsRune("\\`*_[]()#|!~{}+-.:", r):
+		case strings.ContainsRune("\\`*_[]()#|!~{}.:", r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:

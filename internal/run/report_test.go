@@ -112,8 +112,14 @@ func TestReport_Golden(t *testing.T) {
 			}
 			lines := strings.Split(strings.TrimRight(last, "\n"), "\n")
 			lastLine := lines[len(lines)-1]
-			if strings.Contains(lastLine, "=") && !strings.Contains(lastLine, "wait=false") {
+			// On GitHub a failed run's verdict is the step's one error annotation: each
+			// failure said once, in words, last.
+			words := strings.TrimPrefix(lastLine, "::error title=scalingo-deploy::")
+			if strings.HasPrefix(words, "scalingo-deploy: app=") || strings.HasPrefix(words, "::") {
 				t.Errorf("the last line is a record, not words: %q", lastLine)
+			}
+			if n, want := strings.Count(res.stdout, "::error title=scalingo-deploy::"), min(tt.code, 1); n != want || (want == 1) != (words != lastLine) {
+				t.Errorf("%d error annotations of the run, want %d, the verdict's:\n%s", n, want, last)
 			}
 		})
 	}
