@@ -65,6 +65,10 @@ var (
 // stripper of the program (the verdict's first error, the pull request's comment).
 func StripANSI(s string) string { return ansi.ReplaceAllString(s, "") }
 
+// Locates tells whether line, alone, names a location where a build broke, as Scan reads
+// one (a warning's does not count).
+func Locates(line string) bool { return len(Scan([]string{line})) > 0 }
+
 // Scan returns the locations that lines (a build log, first line first) print, in log
 // order, at most MaxCandidates. Warnings and notes are not where a build broke, and are
 // left out.

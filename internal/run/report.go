@@ -61,15 +61,15 @@ func (o *runReport) firstError(app, region string) string {
 }
 
 // firstError finds, line by line, the first line of a build log that says what broke: a
-// compiler's or runtime's location or error word, preferred to the buildpack's own " !"
-// lines (which come after, saying that the build failed).
+// location as annotate's scanner reads one (the summary prefers the repository's line
+// annotate maps it to), else an error word on a line without one (npm ERR!, Traceback),
+// preferred to the buildpack's own " !" lines (which come after, saying that the build
+// failed).
 type firstError struct{ strong, weak string }
 
 var (
-	ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
-	// An error word, or a location as compilers print it: path:line[:col]: (Go, gcc,
-	// ESLint, Ruby, PHP), path(line,col): (TypeScript), --> path:line:col (Rust).
-	errorLine = regexp.MustCompile(`(?i)\b(error|errors|fatal|failed|failure|exception|traceback)\b|ERR!|[A-Za-z]Error\b|^\S+:\d+(:\d+)?:\s|^\S+\(\d+,\d+\):\s|^-->\s*\S+:\d+`)
+	// An error word, for the lines that name no location.
+	errorWord = regexp.MustCompile(`(?i)\b(error|errors|fatal|failed|failure|exception|traceback)\b|ERR!|[A-Za-z]Error\b`)
 	// The buildpack's own lines: " !     Push rejected…".
 	buildpackLine = regexp.MustCompile(`^!\s`)
 )
@@ -78,13 +78,13 @@ func (f *firstError) see(line string) {
 	if f.strong != "" {
 		return
 	}
-	text := strings.TrimSpace(ansi.ReplaceAllString(line, ""))
+	text := strings.TrimSpace(annotate.StripANSI(line))
 	switch {
 	case buildpackLine.MatchString(text):
 		if f.weak == "" {
 			f.weak = strings.TrimSpace(strings.TrimPrefix(text, "!"))
 		}
-	case errorLine.MatchString(text):
+	case errorWord.MatchString(text) || annotate.Locates(text):
 		f.strong = text
 	}
 }

@@ -201,6 +201,9 @@ func TestReport_FirstError(t *testing.T) {
 		{"colours", []string{"\x1b[1;31merror\x1b[0m: could not compile `app`"}, "error: could not compile `app`"},
 		{"only the buildpack's", []string{"-----> Fetching source code", " !     Unable to select a buildpack"}, "Unable to select a buildpack"},
 		{"nothing", []string{"-----> Fetching source code", "-----> Build complete"}, ""},
+		// The location is annotate's to read: a warning's is not where the build broke.
+		{"a warning before the error", []string{"main.c:3:5: warning: unused variable 'x'", "main.c:7:1: error: expected ';'"}, "main.c:7:1: error: expected ';'"},
+		{"a location without an error word", []string{"-----> Building", "lib/app.rb:4: syntax trouble near 'end'"}, "lib/app.rb:4: syntax trouble near 'end'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
