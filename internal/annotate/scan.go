@@ -57,9 +57,17 @@ var (
 	plain = regexp.MustCompile(`(?:^|[\s'"(=])([^\s:'"()\[\]<>,]+):(\d+)(?::(\d+))?(?:[:\s,)]|$)(.*)$`)
 	// A line that states an error: `TypeError: …`, `NameError: …`, `error[E0425]: …`, `error: …`.
 	errorLine = regexp.MustCompile(`^\s*(?:Uncaught\s+)?(?:[A-Za-z_$][\w.$]*(?:Error|Exception)|error(?:\[\w+\])?)\b:?`)
-	// Colours and other escape sequences a builder's tools print.
-	ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+	// Colours and other escape sequences (CSI) a builder's tools print.
+	ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
 )
+
+// StripANSI removes the colours and other escape sequences a build log holds: the one
+// stripper of the program (the verdict's first error, the pull request's comment).
+func StripANSI(s string) string { return ansi.ReplaceAllString(s, "") }
+
+// Locates tells whether line, alone, names a location where a build broke, as Scan reads
+// one (a warning's does not count).
+func Locates(line string) bool { return len(Scan([]string{line})) > 0 }
 
 // Scan returns the locations that lines (a build log, first line first) print, in log
 // order, at most MaxCandidates. Warnings and notes are not where a build broke, and are
@@ -67,7 +75,7 @@ var (
 func Scan(lines []string) []Candidate {
 	clean := make([]string, len(lines))
 	for i, l := range lines {
-		clean[i] = strings.TrimRight(ansi.ReplaceAllString(l, ""), "\r")
+		clean[i] = strings.TrimRight(StripANSI(l), "\r")
 	}
 	var out []Candidate
 	add := func(c Candidate) {

@@ -2,13 +2,15 @@ package feedback
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/scalingo-deploy/scalingo-deploy/internal/annotate"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/markdown"
 )
 
 // State is how one target ended, as the comment and a deployment status say it.
@@ -119,21 +121,21 @@ func render(key string, entries []Entry, runURL string, logs bool) string {
 	b.WriteString("### Scalingo deployment\n\n")
 	b.WriteString("| App | Status | URL | Commit | Duration |\n|---|---|---|---|---|\n")
 	for _, e := range entries {
-		app := text(e.App)
+		app := markdown.Text(e.App)
 		if e.Dashboard != "" {
 			app = fmt.Sprintf("[%s](%s)", app, e.Dashboard)
 		}
 		if e.Parent != "" {
-			app += " (review app of " + text(e.Parent) + ")"
+			app += " (review app of " + markdown.Text(e.Parent) + ")"
 		}
 		status := e.State.mark()
 		if e.Status != "" && e.State != Deployed && e.State != Deleted && e.State != Absent {
-			status += " `" + code(e.Status) + "`"
+			status += " " + markdown.CodeCell(e.Status)
 		}
 		link := "—"
 		switch {
 		case e.State == Deleted || e.State == Absent:
-		case safeURL(e.URL):
+		case markdown.SafeURL(e.URL):
 			link = "<" + e.URL + ">"
 		}
 		dur := "—"
@@ -146,22 +148,22 @@ func render(key string, entries []Entry, runURL string, logs bool) string {
 		if e.Cause == "" && e.LogTail == "" {
 			continue
 		}
-		fmt.Fprintf(&b, "\n**%s**: %s\n", text(e.App), text(cut(e.Cause, maxCause)))
+		fmt.Fprintf(&b, "\n**%s**: %s\n", markdown.Text(e.App), markdown.Text(cut(e.Cause, maxCause)))
 		if len(e.Blamed) > 0 {
 			b.WriteString("\nWhere the build broke:\n")
 			for _, l := range e.Blamed {
 				// Outside the table a | needs no escape: only code's backticks and controls go.
-				fmt.Fprintf(&b, "- `%s` %s\n", strings.ReplaceAll(code(l.Place), "\\|", "|"), text(cut(l.Message, maxCause)))
+				fmt.Fprintf(&b, "- %s %s\n", markdown.Code(l.Place), markdown.Text(cut(l.Message, maxCause)))
 			}
 		}
 		if tail := lastLines(e.LogTail); tail != "" && !logs {
 			b.WriteString("\n(Its last build lines are in the job's log: with every app's, this comment would be too long.)\n")
 		} else if tail != "" {
-			fence := fenceFor(tail)
+			fence := markdown.Fence(tail)
 			fmt.Fprintf(&b, "\n<details><summary>Last build lines</summary>\n\n%stext\n%s\n%s\n\n</details>\n", fence, tail, fence)
 		}
 	}
-	if runURL != "" && safeURL(runURL) {
+	if runURL != "" && markdown.SafeURL(runURL) {
 		fmt.Fprintf(&b, "\n<sub>Updated by scalingo-deploy · [job log](%s)</sub>\n", runURL)
 	}
 	return b.String()
@@ -177,59 +179,6 @@ func cut(s string, n int) string {
 	return s
 }
 
-// safeURL accepts an absolute http(s) URL with nothing Markdown or HTML could read as
-// syntax: it is written between < and >.
-func safeURL(s string) bool {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return false
-	}
-	return !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || strings.ContainsRune("<>\"'`|\\()[]", r) || r > unicode.MaxASCII })
-}
-
-// text escapes s for Markdown and HTML: nothing it holds can become a link, a mention,
-// an image, a table cell or a tag.
-func text(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case '&':
-			b.WriteString("&amp;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '@':
-			// A mention would notify someone: break it with a zero-width joiner.
-			b.WriteString("@\u200d")
-		case '\\', '`', '*', '_', '[', ']', '(', ')', '#', '|', '!', '~', '{', '}', '+', '-', '.', ':':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// code is s inside a one-backtick code span: backticks and controls dropped, pipes
-// escaped (GitHub splits a table row on them even in code).
-func code(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '`' || unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-	return strings.ReplaceAll(s, "|", "\\|")
-}
-
 var hexRef = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
 
 func commit(ref string) string {
@@ -239,14 +188,12 @@ func commit(ref string) string {
 	case hexRef.MatchString(ref):
 		return "`" + ref[:7] + "`"
 	}
-	return "`" + code(ref) + "`"
+	return markdown.CodeCell(ref)
 }
-
-var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
 
 // lastLines keeps the end of a build log, colours and controls removed, within bounds.
 func lastLines(log string) string {
-	log = ansi.ReplaceAllString(log, "")
+	log = annotate.StripANSI(log)
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(log, "\r\n", "\n"), "\n"), "\n")
 	if len(lines) > maxLogLines {
 		lines = lines[len(lines)-maxLogLines:]
@@ -272,19 +219,4 @@ func lastLines(log string) string {
 		out = out[i+1:]
 	}
 	return strings.TrimSpace(out)
-}
-
-// fenceFor is a backtick fence longer than any run of backticks in s, so that no line
-// of s can close it.
-func fenceFor(s string) string {
-	longest, run := 0, 0
-	for _, r := range s {
-		if r == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return strings.Repeat("`", max(3, longest+1))
 }

@@ -5,6 +5,8 @@
 package feedback
 
 import (
+	"github.com/scalingo-deploy/scalingo-deploy/internal/markdown"
+
 	"context"
 	"errors"
 	"net/http"
@@ -161,7 +163,7 @@ func (f *Feedback) Finished(ctx context.Context, e Entry) {
 	switch e.State {
 	case Deployed:
 		st.State, st.EnvironmentURL, st.Description = "success", e.URL, "Deployed to Scalingo"
-		if !safeURL(e.URL) {
+		if !markdown.SafeURL(e.URL) {
 			st.EnvironmentURL = ""
 		}
 	case Started:

@@ -1,6 +1,8 @@
 package feedback
 
 import (
+	"github.com/scalingo-deploy/scalingo-deploy/internal/markdown"
+
 	"context"
 	"flag"
 	"fmt"
@@ -96,7 +98,7 @@ func TestRender_hostile(t *testing.T) {
 	log := strings.Repeat("x\n", 100) + "`````\n</details>\n<!-- scalingo-deploy:my-app@osc-fr1 -->\n"
 	got := Render("k", []Entry{{App: "a", Region: "r", State: Failed, Cause: "[click](https://evil) @admin <img src=x> | x", LogTail: log,
 		URL: "https://ok.example/)[x](https://evil"}}, "")
-	fence := fenceFor(lastLines(log))
+	fence := markdown.Fence(lastLines(log))
 	if len(fence) != 6 {
 		t.Fatalf("fence %q: a log line of 5 backticks would close a shorter one", fence)
 	}

@@ -84,8 +84,9 @@ func (r *Reporter) Annotates() bool { return r.dialect == ci.GitHubCommands }
 // replaced by *** in what this program prints. Call it before anything could print it.
 //
 // A value shorter than MinSecretLen is not masked, on the runner either: an env value
-// such as DEBUG=1 would otherwise turn every "1" of the job's log into ***. This program
-// never prints env values anyway; the mask is a second line of defence.
+// such as DEBUG=1 would otherwise turn every "1" of the job's log into ***. Only secrets
+// are registered (the token, JWTs, signed URLs' queries, a review app's variables marked
+// secret): other env values are not masked, as this program never prints them.
 func (r *Reporter) Mask(secret string) {
 	if len(strings.TrimSpace(secret)) < MinSecretLen {
 		return

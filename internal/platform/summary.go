@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scalingo-deploy/scalingo-deploy/internal/ci"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/markdown"
 )
 
 // Summary is the facts of one target of a finished run, and what they mean.
@@ -95,9 +96,9 @@ func (s Summary) Sentence() string {
 // log.
 func (s Summary) Markdown() string {
 	var b strings.Builder
-	heading := fmt.Sprintf("Scalingo deployment of `%s`", mdCell(s.App))
+	heading := "Scalingo deployment of " + markdown.Code(s.App)
 	if s.Verdict == TimedOut {
-		heading = fmt.Sprintf("`%s` still running at Scalingo", mdCell(s.App))
+		heading = markdown.Code(s.App) + " still running at Scalingo"
 	}
 	fmt.Fprintf(&b, "### %s %s\n\n", s.Verdict.Mark(), heading)
 	if s.Verdict != Deployed {
@@ -119,12 +120,14 @@ func (s Summary) Markdown() string {
 	if s.ArchiveSize > 0 {
 		row("Archive size", HumanBytes(s.ArchiveSize))
 	}
-	row("App URL", s.AppURL)
+	if s.AppURL != "" {
+		fmt.Fprintf(&b, "| App URL | %s |\n", urlCell(s.AppURL))
+	}
 	if s.DashboardURL != "" {
 		fmt.Fprintf(&b, "| Dashboard | %s |\n", s.links())
 	}
 	if s.LogTail != "" {
-		fmt.Fprintf(&b, "\n<details><summary>Build log (last lines)</summary>\n\n%s\n\n</details>\n", fenced(s.LogTail))
+		fmt.Fprintf(&b, "\n<details><summary>Build log (last lines)</summary>\n\n%s\n\n</details>\n", markdown.Fenced(s.LogTail))
 	}
 	return b.String()
 }
@@ -132,17 +135,17 @@ func (s Summary) Markdown() string {
 // said is the verdict in words as Markdown, what to do after it; marked, it starts with
 // the verdict's mark and the app's name stands out.
 func (s Summary) said(marked bool) string {
-	said := mdCell(s.Said)
+	said := markdown.TextWithCode(s.Said)
 	if marked {
 		said = s.Verdict.Mark() + " " + strings.Replace(said, mdCell(s.App), "**"+mdCell(s.App)+"**", 1)
 	} else {
 		said = "**" + said + "**"
 	}
 	if s.FirstError != "" {
-		said += " — first error: " + mdCode(s.FirstError)
+		said += " — first error: " + markdown.Code(s.FirstError)
 	}
 	if s.Todo != "" {
-		said += ". " + upperFirst(mdCell(s.Todo)) + "."
+		said += ". " + upperFirst(markdown.TextWithCode(s.Todo)) + "."
 	}
 	return said
 }
@@ -203,28 +206,22 @@ func Table(rows []Summary) string {
 			dash = s.links()
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s %s |%s %s | %s | %s | %s |\n", mdCell(s.App), mdCell(s.Region), s.Verdict.Mark(), mdCell(orDash(s.Status)), cell,
-			s.Duration.Round(time.Second), mdCell(orDash(s.DeploymentID)), mdCell(orDash(s.AppURL)), dash)
+			s.Duration.Round(time.Second), mdCell(orDash(s.DeploymentID)), urlCell(orDash(s.AppURL)), dash)
 	}
 	for _, s := range rows {
 		if s.LogTail != "" {
-			fmt.Fprintf(&b, "\n<details><summary>Build log of %s (last lines)</summary>\n\n%s\n\n</details>\n", mdCell(s.App), fenced(s.LogTail))
+			fmt.Fprintf(&b, "\n<details><summary>Build log of %s (last lines)</summary>\n\n%s\n\n</details>\n", mdCell(s.App), markdown.Fenced(s.LogTail))
 		}
 	}
 	return b.String()
 }
 
-// fenced puts a log in a code block that no line of it can close: the fence is longer
-// than any run of backticks in the log.
-func fenced(log string) string {
-	fence := strings.Repeat("`", max(3, longestRun(log, '`')+1))
-	return fence + "\n" + strings.TrimRight(log, "\n") + "\n" + fence
-}
-
-// mdCode is s as inline code, whatever backticks it holds.
-func mdCode(s string) string {
-	s = Escape(s)
-	ticks := strings.Repeat("`", longestRun(s, '`')+1)
-	return ticks + " " + s + " " + ticks
+// urlCell is an app's URL as a link when nothing in it is Markdown, else as text.
+func urlCell(u string) string {
+	if markdown.SafeURL(u) {
+		return "<" + u + ">"
+	}
+	return mdCell(u)
 }
 
 // mdURL is u as a Markdown link target: no space nor parenthesis can end it early.
@@ -272,28 +269,16 @@ func (r *Reporter) WriteSummary(rows ...Summary) error {
 	return errors.Join(err, f.Close())
 }
 
-func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;").Replace(Escape(s))
-}
+// mdCell is text this program does not control (an API's answer, a name) as Markdown
+// that can become no link, mention, tag or cell: markdown's strong escaper, for the
+// step summary as for the pull request's comment.
+func mdCell(s string) string { return markdown.Text(s) }
 
 func orDash(s string) string {
 	if s == "" {
 		return "unknown"
 	}
 	return s
-}
-
-func longestRun(s string, c byte) int {
-	best, n := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			n++
-			best = max(best, n)
-		} else {
-			n = 0
-		}
-	}
-	return best
 }
 
 // HumanBytes formats n in binary units, e.g. 12.3 MiB.

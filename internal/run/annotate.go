@@ -13,10 +13,9 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 )
 
-// pointAtFailures shows, for each target whose build or postdeploy hook failed, the lines
-// of the repository its build log blames (annotate): in the CI's dialect (at the line on
-// GitHub, Forgejo, Gitea and Azure; a short list elsewhere), and in the Code Quality
-// report when there is one to write. It never changes the verdict: a report that cannot
+// pointAtFailures finds, for each target whose build or postdeploy hook failed, the lines
+// of the repository its build log blames (annotate), for showBlamed and the verdict, and
+// writes them in the Code Quality report when there is one to write. It never changes the verdict: a report that cannot
 // be written is a warning.
 func pointAtFailures(r *platform.Reporter, cfg *config.Config, arc *archive.Result, results []*deploy.Result) {
 	var failures []annotate.Failure
@@ -37,16 +36,12 @@ func pointAtFailures(r *platform.Reporter, cfg *config.Config, arc *archive.Resu
 			if len(locs) == 0 {
 				continue
 			}
-			out := r
-			if len(results) > 1 {
-				out = r.For(res.App)
-			}
 			for i := range locs {
 				locs[i].File = prefix + locs[i].File
-				l := locs[i]
-				out.Annotate("error", res.App+" build failed", l.File, l.Line, l.Col, l.Message)
 			}
-			res.Blamed = locs // for the summary, the verdict and the pull request's comment
+			// For the annotations (printed with the verdict, showBlamed), the summary, the
+			// verdict and the pull request's comment.
+			res.Blamed = locs
 			failures = append(failures, annotate.Failure{App: res.App, Locations: locs})
 		}
 	}
@@ -75,4 +70,19 @@ func repoPrefix(cfg *config.Config, arc *archive.Result) (prefix string, ok bool
 		return "", true
 	}
 	return fmt.Sprintf("%s/", filepath.ToSlash(rel)), true
+}
+
+// showBlamed shows the lines that the failed builds blame in the CI's dialect: at the line
+// on GitHub, Forgejo, Gitea and Azure; elsewhere a short list "error: path:line: msg",
+// printed between the records and the verdict, as the verdict's detail.
+func showBlamed(r *platform.Reporter, results []*deploy.Result) {
+	for _, res := range results {
+		out := r
+		if len(results) > 1 {
+			out = r.For(res.App)
+		}
+		for _, l := range res.Blamed {
+			out.Annotate("error", res.App+" build failed", l.File, l.Line, l.Col, l.Message)
+		}
+	}
 }

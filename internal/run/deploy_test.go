@@ -172,9 +172,9 @@ func TestRun_Verdicts(t *testing.T) {
 	}{
 		{name: "success", scenario: fakescalingo.Scenario{Log: sixSteps}, code: 0, status: "success"},
 		{name: "build-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "build-error"}, code: 1, status: "build-error",
-			stderr: []string{"failed: build-error: the build failed"}},
+			stderr: []string{"my-app failed to build (build-error)"}},
 		{name: "crashed-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "crashed-error"}, code: 1, status: "crashed-error",
-			stderr: []string{"crashed-error: the app did not start", "scalingo --app my-app logs"}},
+			stderr: []string{"my-app built but did not start (crashed-error)"}},
 		{name: "timeout-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "timeout-error"}, code: 1, status: "timeout-error",
 			stderr: []string{"did not listen on $PORT"}},
 		{name: "hook-error", scenario: fakescalingo.Scenario{Log: sixSteps, FinalStatus: "hook-error"}, code: 1, status: "hook-error",
@@ -183,7 +183,7 @@ func TestRun_Verdicts(t *testing.T) {
 			stderr: []string{"aborted"}},
 		{name: "queued, then success", scenario: fakescalingo.Scenario{Log: sixSteps, QueuedPolls: 15}, code: 0, status: "success"},
 		{name: "never finishes: timeout", scenario: fakescalingo.Scenario{Log: sixSteps, NeverFinish: true}, extra: []string{"SCALINGO_TIMEOUT", "2m"},
-			code: 3, status: "building", stderr: []string{"stopped waiting after 2m0s", "goes on at Scalingo", "deployment-follow"}},
+			code: 3, status: "building", stderr: []string{"still building at Scalingo after 2m0s: this run stopped waiting", "deployment-follow"}},
 		{name: "wait=false", scenario: fakescalingo.Scenario{Log: sixSteps}, extra: []string{"SCALINGO_WAIT", "false"}, code: 0, status: "building"},
 		{name: "stream dropped", scenario: fakescalingo.Scenario{Log: sixSteps, DropStreamAfter: 3}, code: 0, status: "success"},
 		{name: "stream never sends the final status", scenario: fakescalingo.Scenario{Log: sixSteps, NoFinalStreamStatus: true}, code: 0, status: "success"},
@@ -346,7 +346,7 @@ func TestRun_GitHubFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| Status | build-error |", "<details>", "ERROR: npm ci failed", "| App URL | https://my-app.osc-fr1.scalingo.io |"} {
+	for _, want := range []string{"| Status | build-error |", "<details>", "ERROR: npm ci failed", "| App URL | <https://my-app.osc-fr1.scalingo.io> |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("summary lacks %q:\n%s", want, md)
 		}

@@ -217,7 +217,7 @@ func TestFaults_HangingPollTimesOut(t *testing.T) {
 	w.fake.Inject(fakescalingo.Fault{Method: "GET", Path: "/v1/apps/my-app/deployments/", Block: make(chan struct{}), Times: -1})
 	e := w.env("gitlab", "SCALINGO_TIMEOUT", "200ms")
 	res := w.runWith(t, context.Background(), e, func(o *scalingo.Options) { o.CallTimeout = time.Minute })
-	if res.code != 3 || !strings.Contains(res.stderr, "stopped waiting after 200ms") {
+	if res.code != 3 || !strings.Contains(res.stderr, "after 200ms: this run stopped waiting") {
 		t.Fatalf("exit %d, want 3\nstderr:\n%s", res.code, res.stderr)
 	}
 	out := readDotenv(t, w.ws+"/scalingo-deploy.env")

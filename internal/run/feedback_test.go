@@ -80,7 +80,7 @@ func TestFeedback_ReviewLifecycle(t *testing.T) {
 		t.Fatalf("%d comments", len(comments))
 	}
 	body := comments[0].Body
-	for _, want := range []string{"<!-- scalingo-deploy:my-app@osc-fr1 -->", "(review app of my\\-app)", "✅ deployed", "<" + child.URL + ">",
+	for _, want := range []string{"<!-- scalingo-deploy:my-app@osc-fr1 -->", "(review app of my-app)", "✅ deployed", "<" + child.URL + ">",
 		"`0123456`", "https://dashboard.scalingo.com/apps/osc-fr1/my-app-pr42", runURL} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the comment lacks %q:\n%s", want, body)

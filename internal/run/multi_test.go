@@ -74,7 +74,7 @@ func TestMulti_Outcomes(t *testing.T) {
 			wantCode:  1,
 			wantState: map[string]string{"a-app": "success", "b-app": "build-error", "c-app": "success"},
 			wantOut:   "build-error",
-			wantErr:   []string{"1 of 3 apps did not deploy", "[b-app] deployment", "build-error"},
+			wantErr:   []string{"2 of 3 deployed:", "❌ b-app failed to build (build-error)"},
 		},
 		{
 			name:      "one timeout among successes: exit 3",
@@ -84,7 +84,7 @@ func TestMulti_Outcomes(t *testing.T) {
 			wantCode:  3,
 			wantState: map[string]string{"a-app": "success", "b-app": "building"},
 			wantOut:   "building",
-			wantErr:   []string{"[b-app] stopped waiting after 10m0s"},
+			wantErr:   []string{"1 of 2 deployed:", "⏳ b-app is still building at Scalingo after 10m0s: this run stopped waiting"},
 		},
 		{
 			name:      "a failure wins over a timeout: exit 1",
@@ -370,7 +370,7 @@ func TestHealthCheck(t *testing.T) {
 		{name: "healthy after a few requests", serve: &fakescalingo.AppServer{HealthyAfter: 3}, check: "/healthz", wantHealth: "ok"},
 		{name: "a redirect is an answer", serve: &fakescalingo.AppServer{RedirectTo: "http://127.0.0.1:9/login"}, check: "/", wantHealth: "ok"},
 		{name: "never healthy", serve: &fakescalingo.AppServer{NeverHealthy: true}, check: "/healthz", wantCode: 1, wantHealth: "failed",
-			wantStderr: "health check failed: GET http://127.0.0.1"},
+			wantStderr: "failed its health check: GET http://127.0.0.1"},
 		{name: "never healthy, named status", serve: &fakescalingo.AppServer{NeverHealthy: true, UnhealthyStatus: 500}, check: "/up", wantCode: 1,
 			wantHealth: "failed", wantStderr: "last: HTTP 500"},
 	}

@@ -99,7 +99,7 @@ func TestHealthCheck_UserinfoNotEchoed(t *testing.T) {
 	w := newWorld(t, fakescalingo.Options{})
 	w.fake.AddApp("my-app", fakescalingo.Scenario{URL: "http://admin:s3cretpw@" + strings.TrimPrefix(app.URL, "http://")})
 	res := w.run(t, context.Background(), w.env("gitlab", "SCALINGO_HEALTH_CHECK", "/healthz", "SCALINGO_HEALTH_CHECK_TIMEOUT", "10s"))
-	if res.code != 1 || !strings.Contains(res.stderr, "health check failed: GET http://admin:***@127.0.0.1") {
+	if res.code != 1 || !strings.Contains(res.stderr, "failed its health check: GET http://admin:***@127.0.0.1") {
 		t.Fatalf("exit %d, want 1 and the URL named without its password\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
 	for _, line := range strings.Split(res.stdout+res.stderr, "\n") {

@@ -65,7 +65,7 @@ func TestRun_EnvValuesAreData(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, want := range []string{"| Git ref | " + tt.sha + " |", "| App URL | " + appURL + " |", "| App | " + app + " |"} {
+				for _, want := range []string{"| Git ref | " + tt.sha + " |", "| App URL | <" + appURL + "> |", "| App | " + app + " |"} {
 					if !strings.Contains(string(summary), want) {
 						t.Errorf("the summary lacks %q:\n%s", want, summary)
 					}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -60,15 +61,15 @@ func (o *runReport) firstError(app, region string) string {
 }
 
 // firstError finds, line by line, the first line of a build log that says what broke: a
-// compiler's or runtime's location or error word, preferred to the buildpack's own " !"
-// lines (which come after, saying that the build failed).
+// location as annotate's scanner reads one (the summary prefers the repository's line
+// annotate maps it to), else an error word on a line without one (npm ERR!, Traceback),
+// preferred to the buildpack's own " !" lines (which come after, saying that the build
+// failed).
 type firstError struct{ strong, weak string }
 
 var (
-	ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
-	// An error word, or a location as compilers print it: path:line[:col]: (Go, gcc,
-	// ESLint, Ruby, PHP), path(line,col): (TypeScript), --> path:line:col (Rust).
-	errorLine = regexp.MustCompile(`(?i)\b(error|errors|fatal|failed|failure|exception|traceback)\b|ERR!|[A-Za-z]Error\b|^\S+:\d+(:\d+)?:\s|^\S+\(\d+,\d+\):\s|^-->\s*\S+:\d+`)
+	// An error word, for the lines that name no location.
+	errorWord = regexp.MustCompile(`(?i)\b(error|errors|fatal|failed|failure|exception|traceback)\b|ERR!|[A-Za-z]Error\b`)
 	// The buildpack's own lines: " !     Push rejected…".
 	buildpackLine = regexp.MustCompile(`^!\s`)
 )
@@ -77,13 +78,13 @@ func (f *firstError) see(line string) {
 	if f.strong != "" {
 		return
 	}
-	text := strings.TrimSpace(ansi.ReplaceAllString(line, ""))
+	text := strings.TrimSpace(annotate.StripANSI(line))
 	switch {
 	case buildpackLine.MatchString(text):
 		if f.weak == "" {
 			f.weak = strings.TrimSpace(strings.TrimPrefix(text, "!"))
 		}
-	case errorLine.MatchString(text):
+	case errorWord.MatchString(text) || annotate.Locates(text):
 		f.strong = text
 	}
 }
@@ -237,12 +238,39 @@ func (o *runReport) finish(errOut io.Writer, outputFile string, results []*deplo
 	for _, row := range rows {
 		r.Printf("%s", row.Line())
 	}
-	if err != nil {
-		report(r, errOut, results, err)
-	}
-	if len(rows) == 1 {
-		r.Printf("scalingo-deploy: %s", rows[0].Sentence())
+	showBlamed(r, results)
+	verdict := verdictLines(rows, results)
+	// Each target's failure is said once, by its sentence; the error adds only what no
+	// sentence says (interrupted, a deployment that may exist, outputs not written).
+	notes := runMessage(results, untold(err, results))
+	if r.Annotates() && err != nil {
+		// On GitHub the verdict itself is the step's one red annotation.
+		r.Error("%s", strings.Join(append(verdict, notes...), "\n"))
 		return err
+	}
+	verdict[0] = "scalingo-deploy: " + verdict[0]
+	if err == nil {
+		for _, l := range verdict {
+			r.Printf("%s", l)
+		}
+		return nil
+	}
+	// The run's error, printed once on stderr: the notes, then the verdict, last.
+	for i := range notes {
+		notes[i] = "scalingo-deploy: " + notes[i]
+	}
+	for _, l := range append(notes, verdict...) {
+		// A sentence may quote an API answer: escaped, as the reporter does.
+		fmt.Fprintf(errOut, "%s\n", platform.EscapeLines(l))
+	}
+	return err
+}
+
+// verdictLines say in words what happened to each target: one sentence for one target,
+// else a count and a line each.
+func verdictLines(rows []platform.Summary, results []*deploy.Result) []string {
+	if len(rows) == 1 {
+		return []string{plainSentence(rows[0], results[0])}
 	}
 	deployed, started := 0, 0
 	for _, row := range rows {
@@ -253,15 +281,63 @@ func (o *runReport) finish(errOut io.Writer, outputFile string, results []*deplo
 			started++
 		}
 	}
+	head := fmt.Sprintf("%d of %d deployed:", deployed, len(rows))
 	if started == len(rows) {
-		r.Printf("scalingo-deploy: %d of %d started, not waited for:", started, len(rows))
-	} else {
-		r.Printf("scalingo-deploy: %d of %d deployed:", deployed, len(rows))
+		head = fmt.Sprintf("%d of %d started, not waited for:", started, len(rows))
 	}
-	for _, row := range rows {
-		r.Printf("  %s %s", row.Verdict.Mark(), row.Sentence())
+	lines := []string{head}
+	for i, row := range rows {
+		lines = append(lines, fmt.Sprintf("  %s %s", row.Verdict.Mark(), plainSentence(row, results[i])))
 	}
-	return err
+	return lines
+}
+
+// plainSentence is the row's sentence, and what to do when that is not in the log
+// already: a failing status's reason is, on the status line.
+func plainSentence(row platform.Summary, res *deploy.Result) string {
+	if row.Todo == "" || res.Outcome() == deploy.OutcomeFailed {
+		return row.Sentence()
+	}
+	return row.Sentence() + "; " + row.Todo
+}
+
+// untold is what of err no target's sentence says: err less each target's own error.
+func untold(err error, results []*deploy.Result) error {
+	var keep []error
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if _, ok := e.(*deploy.TargetsError); ok {
+			return // the targets' errors, each in its sentence
+		}
+		for _, res := range results {
+			if res.Err != nil && sameError(res.Err, e) {
+				return
+			}
+		}
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		keep = append(keep, e)
+	}
+	walk(err)
+	var sig *SignalError
+	if errors.As(err, &sig) && !errors.As(errors.Join(keep...), &sig) {
+		// Interrupted while following: the run's own news, with what goes on at Scalingo.
+		keep = append(keep, sig)
+	}
+	return errors.Join(keep...)
+}
+
+// sameError is a == b, false where == would panic (an uncomparable error type).
+func sameError(a, b error) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
 }
 
 // blamed is a repository line that a build log blames, as compilers print one.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scalingo-deploy/scalingo-deploy/internal/markdown"
+
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 )
 
@@ -37,8 +39,13 @@ var verdictCases = []struct {
 // stableReport is stable() for a summary and the last lines: the ports of the fake's
 // app servers and the durations in words vary too.
 func stableReport(out string, w *world, ids ...string) string {
+	for _, id := range ids {
+		// As the step summary's text escapes them.
+		out = strings.ReplaceAll(out, markdown.Text(id), id)
+	}
 	out = stable(out, w, ids...)
 	for _, re := range []struct{ re, with string }{
+		{`127\\\.0\\\.0\\\.1\\:\d+`, `127\.0\.0\.1\:<port>`},
 		{`\bin \d+ (min \d+ )?s\b`, "in <d>"},
 		{`\| \d+(m\d+)?s \|`, "| <d> |"},
 		{`\| \d+(m\d+)?(\.\d+)?s \|`, "| <d> |"},
@@ -105,8 +112,14 @@ func TestReport_Golden(t *testing.T) {
 			}
 			lines := strings.Split(strings.TrimRight(last, "\n"), "\n")
 			lastLine := lines[len(lines)-1]
-			if strings.Contains(lastLine, "=") && !strings.Contains(lastLine, "wait=false") {
+			// On GitHub a failed run's verdict is the step's one error annotation: each
+			// failure said once, in words, last.
+			words := strings.TrimPrefix(lastLine, "::error title=scalingo-deploy::")
+			if strings.HasPrefix(words, "scalingo-deploy: app=") || strings.HasPrefix(words, "::") {
 				t.Errorf("the last line is a record, not words: %q", lastLine)
+			}
+			if n, want := strings.Count(res.stdout, "::error title=scalingo-deploy::"), min(tt.code, 1); n != want || (want == 1) != (words != lastLine) {
+				t.Errorf("%d error annotations of the run, want %d, the verdict's:\n%s", n, want, last)
 			}
 		})
 	}
@@ -188,6 +201,9 @@ func TestReport_FirstError(t *testing.T) {
 		{"colours", []string{"\x1b[1;31merror\x1b[0m: could not compile `app`"}, "error: could not compile `app`"},
 		{"only the buildpack's", []string{"-----> Fetching source code", " !     Unable to select a buildpack"}, "Unable to select a buildpack"},
 		{"nothing", []string{"-----> Fetching source code", "-----> Build complete"}, ""},
+		// The location is annotate's to read: a warning's is not where the build broke.
+		{"a warning before the error", []string{"main.c:3:5: warning: unused variable 'x'", "main.c:7:1: error: expected ';'"}, "main.c:7:1: error: expected ';'"},
+		{"a location without an error word", []string{"-----> Building", "lib/app.rb:4: syntax trouble near 'end'"}, "lib/app.rb:4: syntax trouble near 'end'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

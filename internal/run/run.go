@@ -237,6 +237,15 @@ func apiURLInput(cfg *config.Config, region, apiURL string) string {
 
 // report prints the run's error once, with what was done so far when that matters.
 func report(r *platform.Reporter, errOut io.Writer, results []*deploy.Result, err error) {
+	if msg := runMessage(results, err); len(msg) > 0 {
+		say(r, errOut, strings.Join(msg, "\n"))
+	}
+}
+
+// runMessage is err in words, first line first, with what the run leaves behind at
+// Scalingo: a deployment that goes on after a signal, or one that may have been created.
+// It is empty when err is nil and there is nothing to note.
+func runMessage(results []*deploy.Result, err error) []string {
 	var sig *SignalError
 	interrupted := errors.As(err, &sig)
 	var notes []string
@@ -253,6 +262,8 @@ func report(r *platform.Reporter, errOut io.Writer, results []*deploy.Result, er
 		}
 	}
 	switch {
+	case err == nil:
+		return notes
 	case len(results) == 1 && interrupted && len(notes) == 1:
 		err = fmt.Errorf("%w: %s", err, notes[0])
 	case len(notes) > 0:
@@ -260,12 +271,17 @@ func report(r *platform.Reporter, errOut io.Writer, results []*deploy.Result, er
 	case interrupted:
 		err = fmt.Errorf("%w: no deployment was created", err)
 	}
+	return []string{err.Error()}
+}
+
+// say prints the run's error: on GitHub as the step's annotation, elsewhere on stderr.
+func say(r *platform.Reporter, errOut io.Writer, msg string) {
 	if r.Annotates() {
-		r.Error("%s", err.Error())
+		r.Error("%s", msg)
 		return
 	}
 	// An error may quote a file name or an API answer: escaped, as the reporter does.
-	fmt.Fprintf(errOut, "scalingo-deploy: %s\n", platform.EscapeLines(err.Error()))
+	fmt.Fprintf(errOut, "scalingo-deploy: %s\n", platform.EscapeLines(msg))
 }
 
 func indent(s string) string {

@@ -46,7 +46,7 @@ func TestTimeout_HardWhenTheAPIVanishes(t *testing.T) {
 	start := w.clock.Now()
 	res := w.runWith(t, context.Background(), e, func(o *scalingo.Options) { o.Transport = v })
 	took := w.clock.Now().Sub(start)
-	if res.code != 3 || !strings.Contains(res.stderr, "stopped waiting after 1m15s") {
+	if res.code != 3 || !strings.Contains(res.stderr, "after 1m15s: this run stopped waiting") {
 		t.Fatalf("exit %d, want 3\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
 	if v.at.IsZero() {
