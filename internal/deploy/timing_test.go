@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,29 +27,54 @@ import (
 )
 
 // sim runs the deploy flow and the fake on one fake clock that moves only while the run
-// is at rest: no HTTP request in flight, and every goroutine the run started parked
-// (none running or runnable, as the runtime tells).
+// is at rest: nothing in transit between the client and the fake (counted where it
+// goes through: requests at the client's transport, stream events in the fake, stream
+// bytes at both ends of each connection), and no goroutine of the run running or
+// runnable. Reading goroutine states alone is not enough: a goroutine waiting for the
+// network looks parked while its answer is on the way, and the clock would jump ahead
+// of it (a stream event in transit, a handshake), under load especially.
 type sim struct {
-	clk      *clock.Fake
-	fake     *fakescalingo.Server
-	client   *scalingo.Client
-	inflight atomic.Int32
-	base     http.RoundTripper
-	out      lockedBuffer
+	clk    *clock.Fake
+	fake   *fakescalingo.Server
+	client *scalingo.Client
+	base   http.RoundTripper
+	wire   wire
+	label  string // the pprof label every goroutine of the run carries
+	out    lockedBuffer
 }
 
 var simEpoch = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 
+var simN atomic.Int64
+
+func init() {
+	// Goroutine labels in runtime.Stack's dump: a goroutine of the run is known by its
+	// label, which every goroutine it starts inherits, even once its parent is gone
+	// (the transport's connection goroutines).
+	os.Setenv("GODEBUG", strings.TrimPrefix(os.Getenv("GODEBUG")+",tracebacklabels=1", ","))
+}
+
 func newSim(t *testing.T, opts fakescalingo.Options) *sim {
 	t.Helper()
-	s := &sim{clk: clock.NewFake(simEpoch), base: &http.Transport{DisableKeepAlives: true}}
+	s := &sim{clk: clock.NewFake(simEpoch), label: fmt.Sprint(simN.Add(1))}
+	s.wire.init()
 	opts.Now = s.clk.Now
+	opts.StreamConn = func(c net.Conn) net.Conn { return s.wire.conn(c, c.RemoteAddr().String(), true) }
 	fake, err := fakescalingo.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
 	s.fake = fake
+	streamHost := strings.TrimPrefix(fake.StreamURL, "ws://")
+	dialer := &net.Dialer{}
+	s.base = &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil || addr != streamHost {
+			return c, err
+		}
+		return s.wire.conn(c, c.LocalAddr().String(), false), nil
+	}}
 	s.client, err = scalingo.New(scalingo.Options{APIURL: fake.APIURL, AuthURL: fake.AuthURL, APIToken: fake.APIToken,
 		Clock: s.clk, Transport: s})
 	if err != nil {
@@ -55,19 +83,18 @@ func newSim(t *testing.T, opts fakescalingo.Options) *sim {
 	return s
 }
 
-// RoundTrip counts the requests in flight, until their answer is read and closed. The
-// stream's handshake is not counted: its connection stays open.
+// RoundTrip counts the requests in flight, until their answer is read and closed; a
+// stream's handshake until it is answered (the stream's bytes are counted on its
+// connection).
 func (s *sim) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Header.Get("Upgrade") != "" {
-		return s.base.RoundTrip(req)
-	}
-	s.inflight.Add(1)
+	s.wire.update(func() { s.wire.requests++ })
+	done := func() { s.wire.update(func() { s.wire.requests-- }) }
 	resp, err := s.base.RoundTrip(req)
-	if err != nil {
-		s.inflight.Add(-1)
-		return nil, err
+	if err != nil || resp.StatusCode == http.StatusSwitchingProtocols {
+		done()
+		return resp, err
 	}
-	resp.Body = &countedBody{ReadCloser: resp.Body, done: func() { s.inflight.Add(-1) }}
+	resp.Body = &countedBody{ReadCloser: resp.Body, done: done}
 	return resp, nil
 }
 
@@ -83,12 +110,121 @@ func (b *countedBody) Close() error {
 	return err
 }
 
-// atRest tells whether the run started by goroutine root is parked: nothing in flight,
-// and neither root nor any goroutine it started, directly or not, can run.
-func (s *sim) atRest(root string) bool {
-	if s.inflight.Load() != 0 || s.clk.Waiters() == 0 {
+// wire counts what is in transit between the client and the fake: requests sent and
+// not yet answered and read, and on each stream connection the bytes one end wrote
+// that the other has not read. A write counts before it goes out, a read once it came
+// in, so that nothing is ever in transit uncounted. Every change bumps seq and closes
+// changed.
+type wire struct {
+	mu       sync.Mutex
+	seq      uint64
+	requests int
+	conns    map[string]*wireConn // by the client's address
+	changed  chan struct{}
+}
+
+type wireConn struct {
+	wrote, read [2]int64 // by end: client, server
+	closed      [2]bool
+	server      bool // the fake accepted it
+}
+
+func (w *wire) init() {
+	w.conns = map[string]*wireConn{}
+	w.changed = make(chan struct{})
+}
+
+func (w *wire) update(f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	f()
+	w.seq++
+	close(w.changed)
+	w.changed = make(chan struct{})
+}
+
+// state returns the count of changes so far, whether anything is in transit, and a
+// channel closed at the next change.
+func (w *wire) state() (seq uint64, busy bool, changed <-chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	busy = w.requests > 0
+	for _, c := range w.conns {
+		// A connection the fake has not accepted yet is its handshake, a request.
+		if c.server && (!c.closed[0] && c.wrote[1] > c.read[0] || !c.closed[1] && c.wrote[0] > c.read[1]) {
+			busy = true
+		}
+	}
+	return w.seq, busy, w.changed
+}
+
+// conn counts what goes through c, the end of connection key on the fake's side
+// (server) or the client's.
+func (w *wire) conn(c net.Conn, key string, server bool) net.Conn {
+	end := 0
+	if server {
+		end = 1
+	}
+	w.update(func() {
+		wc := w.conns[key]
+		if wc == nil {
+			wc = &wireConn{}
+			w.conns[key] = wc
+		}
+		wc.server = wc.server || server
+	})
+	return &wireEnd{Conn: c, w: w, key: key, end: end}
+}
+
+type wireEnd struct {
+	net.Conn
+	w   *wire
+	key string
+	end int
+}
+
+func (e *wireEnd) Read(p []byte) (int, error) {
+	n, err := e.Conn.Read(p)
+	if n > 0 {
+		e.w.update(func() { e.w.conns[e.key].read[e.end] += int64(n) })
+	}
+	return n, err
+}
+
+func (e *wireEnd) Write(p []byte) (int, error) {
+	e.w.update(func() { e.w.conns[e.key].wrote[e.end] += int64(len(p)) })
+	n, err := e.Conn.Write(p)
+	if err != nil {
+		e.w.update(func() { e.w.conns[e.key].closed[e.end] = true }) // what was not written never arrives
+	}
+	return n, err
+}
+
+func (e *wireEnd) Close() error {
+	e.w.update(func() { e.w.conns[e.key].closed[e.end] = true })
+	return e.Conn.Close()
+}
+
+// atRest tells whether the run is at rest: nothing in transit, and no goroutine of the
+// run can run. The goroutines are read between two looks at the wire that find it idle
+// and unchanged: a goroutine woken by the network between them would have changed it.
+// The fake's stream queue only fills on a request or on Tick, and is written out
+// through the wire: it cannot fill and drain unseen either.
+func (s *sim) atRest() bool {
+	seq, busy, _ := s.wire.state()
+	if busy || s.fake.StreamBusy() != 0 || s.clk.Waiters() == 0 {
 		return false
 	}
+	if s.runnable() {
+		return false
+	}
+	again, busy, _ := s.wire.state()
+	return again == seq && !busy && s.fake.StreamBusy() == 0
+}
+
+// runnable tells whether a goroutine of the run is running or runnable, as the
+// runtime tells.
+func (s *sim) runnable() bool {
 	buf := make([]byte, 1<<20)
 	for {
 		n := runtime.Stack(buf, true)
@@ -98,37 +234,20 @@ func (s *sim) atRest(root string) bool {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	parent, state := map[string]string{}, map[string]string{}
+	mark := fmt.Sprintf("%q: %q", "sim", s.label)
 	for _, g := range strings.Split(string(buf), "\n\n") {
 		head, _, _ := strings.Cut(g, "\n")
-		id, rest, ok := strings.Cut(strings.TrimPrefix(head, "goroutine "), " [")
-		if !ok {
+		_, state, ok := strings.Cut(head, " [")
+		if !ok || !strings.Contains(head, mark) {
 			continue
 		}
-		state[id], _, _ = strings.Cut(rest, "]")
-		if i := strings.LastIndex(g, " in goroutine "); i >= 0 {
-			parent[id], _, _ = strings.Cut(g[i+len(" in goroutine "):], "\n")
-		}
-	}
-	for id, st := range state {
-		if !strings.HasPrefix(st, "running") && !strings.HasPrefix(st, "runnable") && !strings.HasPrefix(st, "syscall") && !strings.HasPrefix(st, "preempted") {
-			continue
-		}
-		for a, hops := id, 0; a != "" && hops < 64; a, hops = parent[a], hops+1 {
-			if a == root {
-				return false
+		for _, busy := range []string{"running", "runnable", "syscall", "preempted"} {
+			if strings.HasPrefix(state, busy) {
+				return true
 			}
 		}
 	}
-	return s.inflight.Load() == 0
-}
-
-// goroutineID is the calling goroutine's id, as runtime.Stack names it.
-func goroutineID() string {
-	buf := make([]byte, 64)
-	buf = buf[:runtime.Stack(buf, false)]
-	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
-	return id
+	return false
 }
 
 // deploy runs Deploy with a target per app and moves the clock until it returns; each,
@@ -148,21 +267,31 @@ func (s *sim) deploy(t *testing.T, apps []string, set Settings, each func()) ([]
 	}
 	start := s.clk.Now()
 	done := make(chan outcome, 1)
-	ids := make(chan string, 1)
-	go func() {
-		ids <- goroutineID()
-		res, err := Deploy(context.Background(), plan)
-		done <- outcome{res, err, s.clk.Now()}
-	}()
-	root := <-ids
+	pprof.Do(context.Background(), pprof.Labels("sim", s.label), func(ctx context.Context) {
+		go func() {
+			res, err := Deploy(ctx, plan)
+			done <- outcome{res, err, s.clk.Now()}
+		}()
+	})
 	limit := start.Add(time.Hour)
 	for {
+		_, busy, changed := s.wire.state()
+		if busy {
+			// Something is in transit: wait for it rather than spin, which would starve
+			// the network poller on a busy machine.
+			select {
+			case o := <-done:
+				return o.res, o.end.Sub(start), o.err
+			case <-changed:
+			}
+			continue
+		}
 		select {
 		case o := <-done:
 			return o.res, o.end.Sub(start), o.err
 		default:
 		}
-		if !s.atRest(root) {
+		if !s.atRest() {
 			runtime.Gosched()
 			continue
 		}
