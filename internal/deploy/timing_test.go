@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,13 @@ import (
 // runnable. Reading goroutine states alone is not enough: a goroutine waiting for the
 // network looks parked while its answer is on the way, and the clock would jump ahead
 // of it (a stream event in transit, a handshake), under load especially.
+//
+// Answers are handed to the run one at a time, in the order they came, each only once
+// the run is at rest: as if the network were slow and the machine fast, whatever the
+// load. Without it, which target's requests queue first for the budget would depend on
+// the scheduler: a target whose source and upload went through before the others had
+// queued theirs would be created with the whole budget spent behind it (see the report
+// in TestDeploy_BudgetSpentEvenly).
 type sim struct {
 	clk    *clock.Fake
 	fake   *fakescalingo.Server
@@ -83,32 +91,47 @@ func newSim(t *testing.T, opts fakescalingo.Options) *sim {
 	return s
 }
 
-// RoundTrip counts the requests in flight, until their answer is read and closed; a
-// stream's handshake until it is answered (the stream's bytes are counted on its
-// connection).
+// RoundTrip counts the request in flight until its whole answer came, then holds the
+// answer until the sim hands it over. A stream's handshake is answered at once (the
+// stream's bytes are counted on its connection).
 func (s *sim) RoundTrip(req *http.Request) (*http.Response, error) {
 	s.wire.update(func() { s.wire.requests++ })
-	done := func() { s.wire.update(func() { s.wire.requests-- }) }
 	resp, err := s.base.RoundTrip(req)
-	if err != nil || resp.StatusCode == http.StatusSwitchingProtocols {
-		done()
-		return resp, err
+	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
+		s.wire.update(func() { s.wire.requests-- })
+		return resp, nil
 	}
-	resp.Body = &countedBody{ReadCloser: resp.Body, done: done}
-	return resp, nil
+	if err == nil {
+		body, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var rest io.Reader = bytes.NewReader(body)
+		if rerr != nil {
+			rest = io.MultiReader(rest, errReader{rerr}) // a connection cut mid-answer stays cut
+		}
+		resp.Body = io.NopCloser(rest)
+	}
+	release := make(chan struct{})
+	s.wire.update(func() {
+		s.wire.requests--
+		s.wire.held = append(s.wire.held, release)
+	})
+	select {
+	case <-release:
+		return resp, err
+	case <-req.Context().Done():
+		s.wire.update(func() {
+			s.wire.held = slices.DeleteFunc(s.wire.held, func(c chan struct{}) bool { return c == release })
+		})
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, context.Cause(req.Context())
+	}
 }
 
-type countedBody struct {
-	io.ReadCloser
-	once sync.Once
-	done func()
-}
+type errReader struct{ err error }
 
-func (b *countedBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.done)
-	return err
-}
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // wire counts what is in transit between the client and the fake: requests sent and
 // not yet answered and read, and on each stream connection the bytes one end wrote
@@ -119,6 +142,7 @@ type wire struct {
 	mu       sync.Mutex
 	seq      uint64
 	requests int
+	held     []chan struct{}      // answers that came, in order, each closed when handed over
 	conns    map[string]*wireConn // by the client's address
 	changed  chan struct{}
 }
@@ -205,6 +229,21 @@ func (e *wireEnd) Close() error {
 	return e.Conn.Close()
 }
 
+// handOver hands the first answer held over to the run; false when none is held.
+func (w *wire) handOver() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.held) == 0 {
+		return false
+	}
+	close(w.held[0])
+	w.held = w.held[1:]
+	w.seq++
+	close(w.changed)
+	w.changed = make(chan struct{})
+	return true
+}
+
 // atRest tells whether the run is at rest: nothing in transit, and no goroutine of the
 // run can run. The goroutines are read between two looks at the wire that find it idle
 // and unchanged: a goroutine woken by the network between them would have changed it.
@@ -212,7 +251,7 @@ func (e *wireEnd) Close() error {
 // through the wire: it cannot fill and drain unseen either.
 func (s *sim) atRest() bool {
 	seq, busy, _ := s.wire.state()
-	if busy || s.fake.StreamBusy() != 0 || s.clk.Waiters() == 0 {
+	if busy || s.fake.StreamBusy() != 0 {
 		return false
 	}
 	if s.runnable() {
@@ -293,6 +332,13 @@ func (s *sim) deploy(t *testing.T, apps []string, set Settings, each func()) ([]
 		}
 		if !s.atRest() {
 			runtime.Gosched()
+			continue
+		}
+		if s.wire.handOver() {
+			continue
+		}
+		if s.clk.Waiters() == 0 {
+			runtime.Gosched() // nothing to move the clock for
 			continue
 		}
 		if s.clk.Now().After(limit) {
