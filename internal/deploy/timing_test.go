@@ -8,15 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"runtime"
-	"runtime/pprof"
-	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,268 +18,40 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/simclock"
 )
 
 // sim runs the deploy flow and the fake on one fake clock that moves only while the run
-// is at rest: nothing in transit between the client and the fake (counted where it
-// goes through: requests at the client's transport, stream events in the fake, stream
-// bytes at both ends of each connection), and no goroutine of the run running or
-// runnable. Reading goroutine states alone is not enough: a goroutine waiting for the
-// network looks parked while its answer is on the way, and the clock would jump ahead
-// of it (a stream event in transit, a handshake), under load especially.
-//
-// Answers are handed to the run one at a time, in the order they came, each only once
-// the run is at rest: as if the network were slow and the machine fast, whatever the
-// load. Without it, which target's requests queue first for the budget would depend on
-// the scheduler: a target whose source and upload went through before the others had
-// queued theirs would be created with the whole budget spent behind it (see the report
-// in TestDeploy_BudgetSpentEvenly).
+// is at rest (simclock).
 type sim struct {
+	*simclock.Sim
 	clk    *clock.Fake
 	fake   *fakescalingo.Server
 	client *scalingo.Client
-	base   http.RoundTripper
-	wire   wire
-	label  string // the pprof label every goroutine of the run carries
 	out    lockedBuffer
 }
 
 var simEpoch = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 
-var simN atomic.Int64
-
-func init() {
-	// Goroutine labels in runtime.Stack's dump: a goroutine of the run is known by its
-	// label, which every goroutine it starts inherits, even once its parent is gone
-	// (the transport's connection goroutines).
-	os.Setenv("GODEBUG", strings.TrimPrefix(os.Getenv("GODEBUG")+",tracebacklabels=1", ","))
-}
-
 func newSim(t *testing.T, opts fakescalingo.Options) *sim {
 	t.Helper()
-	s := &sim{clk: clock.NewFake(simEpoch), label: fmt.Sprint(simN.Add(1))}
-	s.wire.init()
+	sc := simclock.New(simEpoch)
+	s := &sim{Sim: sc, clk: sc.Clock}
 	opts.Now = s.clk.Now
-	opts.StreamConn = func(c net.Conn) net.Conn { return s.wire.conn(c, c.RemoteAddr().String(), true) }
+	opts.StreamConn = sc.ServerConn
 	fake, err := fakescalingo.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
 	s.fake = fake
-	streamHost := strings.TrimPrefix(fake.StreamURL, "ws://")
-	dialer := &net.Dialer{}
-	s.base = &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := dialer.DialContext(ctx, network, addr)
-		if err != nil || addr != streamHost {
-			return c, err
-		}
-		return s.wire.conn(c, c.LocalAddr().String(), false), nil
-	}}
+	sc.Watch(fake.StreamURL, fake.StreamBusy)
 	s.client, err = scalingo.New(scalingo.Options{APIURL: fake.APIURL, AuthURL: fake.AuthURL, APIToken: fake.APIToken,
-		Clock: s.clk, Transport: s})
+		Clock: s.clk, Transport: sc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// RoundTrip counts the request in flight until its whole answer came, then holds the
-// answer until the sim hands it over. A stream's handshake is answered at once (the
-// stream's bytes are counted on its connection).
-func (s *sim) RoundTrip(req *http.Request) (*http.Response, error) {
-	s.wire.update(func() { s.wire.requests++ })
-	resp, err := s.base.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusSwitchingProtocols {
-		s.wire.update(func() { s.wire.requests-- })
-		return resp, nil
-	}
-	if err == nil {
-		body, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		var rest io.Reader = bytes.NewReader(body)
-		if rerr != nil {
-			rest = io.MultiReader(rest, errReader{rerr}) // a connection cut mid-answer stays cut
-		}
-		resp.Body = io.NopCloser(rest)
-	}
-	release := make(chan struct{})
-	s.wire.update(func() {
-		s.wire.requests--
-		s.wire.held = append(s.wire.held, release)
-	})
-	select {
-	case <-release:
-		return resp, err
-	case <-req.Context().Done():
-		s.wire.update(func() {
-			s.wire.held = slices.DeleteFunc(s.wire.held, func(c chan struct{}) bool { return c == release })
-		})
-		if resp != nil {
-			resp.Body.Close()
-		}
-		return nil, context.Cause(req.Context())
-	}
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
-
-// wire counts what is in transit between the client and the fake: requests sent and
-// not yet answered and read, and on each stream connection the bytes one end wrote
-// that the other has not read. A write counts before it goes out, a read once it came
-// in, so that nothing is ever in transit uncounted. Every change bumps seq and closes
-// changed.
-type wire struct {
-	mu       sync.Mutex
-	seq      uint64
-	requests int
-	held     []chan struct{}      // answers that came, in order, each closed when handed over
-	conns    map[string]*wireConn // by the client's address
-	changed  chan struct{}
-}
-
-type wireConn struct {
-	wrote, read [2]int64 // by end: client, server
-	closed      [2]bool
-	server      bool // the fake accepted it
-}
-
-func (w *wire) init() {
-	w.conns = map[string]*wireConn{}
-	w.changed = make(chan struct{})
-}
-
-func (w *wire) update(f func()) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	f()
-	w.seq++
-	close(w.changed)
-	w.changed = make(chan struct{})
-}
-
-// state returns the count of changes so far, whether anything is in transit, and a
-// channel closed at the next change.
-func (w *wire) state() (seq uint64, busy bool, changed <-chan struct{}) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	busy = w.requests > 0
-	for _, c := range w.conns {
-		// A connection the fake has not accepted yet is its handshake, a request.
-		if c.server && (!c.closed[0] && c.wrote[1] > c.read[0] || !c.closed[1] && c.wrote[0] > c.read[1]) {
-			busy = true
-		}
-	}
-	return w.seq, busy, w.changed
-}
-
-// conn counts what goes through c, the end of connection key on the fake's side
-// (server) or the client's.
-func (w *wire) conn(c net.Conn, key string, server bool) net.Conn {
-	end := 0
-	if server {
-		end = 1
-	}
-	w.update(func() {
-		wc := w.conns[key]
-		if wc == nil {
-			wc = &wireConn{}
-			w.conns[key] = wc
-		}
-		wc.server = wc.server || server
-	})
-	return &wireEnd{Conn: c, w: w, key: key, end: end}
-}
-
-type wireEnd struct {
-	net.Conn
-	w   *wire
-	key string
-	end int
-}
-
-func (e *wireEnd) Read(p []byte) (int, error) {
-	n, err := e.Conn.Read(p)
-	if n > 0 {
-		e.w.update(func() { e.w.conns[e.key].read[e.end] += int64(n) })
-	}
-	return n, err
-}
-
-func (e *wireEnd) Write(p []byte) (int, error) {
-	e.w.update(func() { e.w.conns[e.key].wrote[e.end] += int64(len(p)) })
-	n, err := e.Conn.Write(p)
-	if err != nil {
-		e.w.update(func() { e.w.conns[e.key].closed[e.end] = true }) // what was not written never arrives
-	}
-	return n, err
-}
-
-func (e *wireEnd) Close() error {
-	e.w.update(func() { e.w.conns[e.key].closed[e.end] = true })
-	return e.Conn.Close()
-}
-
-// handOver hands the first answer held over to the run; false when none is held.
-func (w *wire) handOver() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if len(w.held) == 0 {
-		return false
-	}
-	close(w.held[0])
-	w.held = w.held[1:]
-	w.seq++
-	close(w.changed)
-	w.changed = make(chan struct{})
-	return true
-}
-
-// atRest tells whether the run is at rest: nothing in transit, and no goroutine of the
-// run can run. The goroutines are read between two looks at the wire that find it idle
-// and unchanged: a goroutine woken by the network between them would have changed it.
-// The fake's stream queue only fills on a request or on Tick, and is written out
-// through the wire: it cannot fill and drain unseen either.
-func (s *sim) atRest() bool {
-	seq, busy, _ := s.wire.state()
-	if busy || s.fake.StreamBusy() != 0 {
-		return false
-	}
-	if s.runnable() {
-		return false
-	}
-	again, busy, _ := s.wire.state()
-	return again == seq && !busy && s.fake.StreamBusy() == 0
-}
-
-// runnable tells whether a goroutine of the run is running or runnable, as the
-// runtime tells.
-func (s *sim) runnable() bool {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	mark := fmt.Sprintf("%q: %q", "sim", s.label)
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		head, _, _ := strings.Cut(g, "\n")
-		_, state, ok := strings.Cut(head, " [")
-		if !ok || !strings.Contains(head, mark) {
-			continue
-		}
-		for _, busy := range []string{"running", "runnable", "syscall", "preempted"} {
-			if strings.HasPrefix(state, busy) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // deploy runs Deploy with a target per app and moves the clock until it returns; each,
@@ -299,64 +64,26 @@ func (s *sim) deploy(t *testing.T, apps []string, set Settings, each func()) ([]
 	for _, app := range apps {
 		plan.Targets = append(plan.Targets, Target{App: app, Region: "osc-fr1", Client: s.client, Reporter: r.For(app)})
 	}
-	type outcome struct {
-		res []*Result
-		err error
-		end time.Time
-	}
-	start := s.clk.Now()
-	done := make(chan outcome, 1)
-	pprof.Do(context.Background(), pprof.Labels("sim", s.label), func(ctx context.Context) {
-		go func() {
-			res, err := Deploy(ctx, plan)
-			done <- outcome{res, err, s.clk.Now()}
-		}()
-	})
-	limit := start.Add(time.Hour)
-	for {
-		_, busy, changed := s.wire.state()
-		if busy {
-			// Something is in transit: wait for it rather than spin, which would starve
-			// the network poller on a busy machine.
-			select {
-			case o := <-done:
-				return o.res, o.end.Sub(start), o.err
-			case <-changed:
-			}
-			continue
-		}
-		select {
-		case o := <-done:
-			return o.res, o.end.Sub(start), o.err
-		default:
-		}
-		if !s.atRest() {
-			runtime.Gosched()
-			continue
-		}
-		if s.wire.handOver() {
-			continue
-		}
-		if s.clk.Waiters() == 0 {
-			runtime.Gosched() // nothing to move the clock for
-			continue
-		}
-		if s.clk.Now().After(limit) {
-			t.Fatalf("the run was still going after an hour by the fake clock:\n%s", s.out.String())
-		}
-		// Straight to the next wait that ends, a quarter of a second at most, so that
-		// the fake's builds (which move with the clock) speak on time, their stream
-		// events read before the clock moves much further.
-		step := 250 * time.Millisecond
-		if next, ok := s.clk.Next(); ok {
-			step = min(step, max(next.Sub(s.clk.Now()), 0))
-		}
-		s.clk.Advance(step)
+	s.Step = func() {
 		s.fake.Tick()
 		if each != nil {
 			each()
 		}
 	}
+	start := s.clk.Now()
+	var (
+		res []*Result
+		err error
+		end time.Time
+	)
+	if serr := s.Run(func(ctx context.Context) error {
+		res, err = Deploy(ctx, plan)
+		end = s.clk.Now()
+		return nil
+	}); serr != nil {
+		t.Fatalf("%v:\n%s", serr, s.out.String())
+	}
+	return res, end.Sub(start), err
 }
 
 // tarball is an archive the fake's builder accepts: one top-level folder.
