@@ -116,7 +116,9 @@ func (s *Sim) RoundTrip(req *http.Request) (*http.Response, error) {
 	case <-release:
 		return resp, err
 	case <-req.Context().Done():
-		s.wire.update(func() { s.wire.held = slices.DeleteFunc(s.wire.held, func(c chan struct{}) bool { return c == release }) })
+		s.wire.update(func() {
+			s.wire.held = slices.DeleteFunc(s.wire.held, func(c chan struct{}) bool { return c == release })
+		})
 		if resp != nil {
 			resp.Body.Close()
 		}
