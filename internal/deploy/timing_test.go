@@ -8,11 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,114 +18,40 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/platform"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/simclock"
 )
 
 // sim runs the deploy flow and the fake on one fake clock that moves only while the run
-// is at rest: no HTTP request in flight, and every goroutine the run started parked
-// (none running or runnable, as the runtime tells).
+// is at rest (simclock).
 type sim struct {
-	clk      *clock.Fake
-	fake     *fakescalingo.Server
-	client   *scalingo.Client
-	inflight atomic.Int32
-	base     http.RoundTripper
-	out      lockedBuffer
+	*simclock.Sim
+	clk    *clock.Fake
+	fake   *fakescalingo.Server
+	client *scalingo.Client
+	out    lockedBuffer
 }
 
 var simEpoch = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 
 func newSim(t *testing.T, opts fakescalingo.Options) *sim {
 	t.Helper()
-	s := &sim{clk: clock.NewFake(simEpoch), base: &http.Transport{DisableKeepAlives: true}}
+	sc := simclock.New(simEpoch)
+	s := &sim{Sim: sc, clk: sc.Clock}
 	opts.Now = s.clk.Now
+	opts.StreamConn = sc.ServerConn
 	fake, err := fakescalingo.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
 	s.fake = fake
+	sc.Watch(fake.StreamURL, fake.StreamBusy)
 	s.client, err = scalingo.New(scalingo.Options{APIURL: fake.APIURL, AuthURL: fake.AuthURL, APIToken: fake.APIToken,
-		Clock: s.clk, Transport: s})
+		Clock: s.clk, Transport: sc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// RoundTrip counts the requests in flight, until their answer is read and closed. The
-// stream's handshake is not counted: its connection stays open.
-func (s *sim) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Header.Get("Upgrade") != "" {
-		return s.base.RoundTrip(req)
-	}
-	s.inflight.Add(1)
-	resp, err := s.base.RoundTrip(req)
-	if err != nil {
-		s.inflight.Add(-1)
-		return nil, err
-	}
-	resp.Body = &countedBody{ReadCloser: resp.Body, done: func() { s.inflight.Add(-1) }}
-	return resp, nil
-}
-
-type countedBody struct {
-	io.ReadCloser
-	once sync.Once
-	done func()
-}
-
-func (b *countedBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(b.done)
-	return err
-}
-
-// atRest tells whether the run started by goroutine root is parked: nothing in flight,
-// and neither root nor any goroutine it started, directly or not, can run.
-func (s *sim) atRest(root string) bool {
-	if s.inflight.Load() != 0 || s.clk.Waiters() == 0 {
-		return false
-	}
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-	parent, state := map[string]string{}, map[string]string{}
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		head, _, _ := strings.Cut(g, "\n")
-		id, rest, ok := strings.Cut(strings.TrimPrefix(head, "goroutine "), " [")
-		if !ok {
-			continue
-		}
-		state[id], _, _ = strings.Cut(rest, "]")
-		if i := strings.LastIndex(g, " in goroutine "); i >= 0 {
-			parent[id], _, _ = strings.Cut(g[i+len(" in goroutine "):], "\n")
-		}
-	}
-	for id, st := range state {
-		if !strings.HasPrefix(st, "running") && !strings.HasPrefix(st, "runnable") && !strings.HasPrefix(st, "syscall") && !strings.HasPrefix(st, "preempted") {
-			continue
-		}
-		for a, hops := id, 0; a != "" && hops < 64; a, hops = parent[a], hops+1 {
-			if a == root {
-				return false
-			}
-		}
-	}
-	return s.inflight.Load() == 0
-}
-
-// goroutineID is the calling goroutine's id, as runtime.Stack names it.
-func goroutineID() string {
-	buf := make([]byte, 64)
-	buf = buf[:runtime.Stack(buf, false)]
-	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
-	return id
 }
 
 // deploy runs Deploy with a target per app and moves the clock until it returns; each,
@@ -141,47 +64,26 @@ func (s *sim) deploy(t *testing.T, apps []string, set Settings, each func()) ([]
 	for _, app := range apps {
 		plan.Targets = append(plan.Targets, Target{App: app, Region: "osc-fr1", Client: s.client, Reporter: r.For(app)})
 	}
-	type outcome struct {
-		res []*Result
-		err error
-		end time.Time
-	}
-	start := s.clk.Now()
-	done := make(chan outcome, 1)
-	ids := make(chan string, 1)
-	go func() {
-		ids <- goroutineID()
-		res, err := Deploy(context.Background(), plan)
-		done <- outcome{res, err, s.clk.Now()}
-	}()
-	root := <-ids
-	limit := start.Add(time.Hour)
-	for {
-		select {
-		case o := <-done:
-			return o.res, o.end.Sub(start), o.err
-		default:
-		}
-		if !s.atRest(root) {
-			runtime.Gosched()
-			continue
-		}
-		if s.clk.Now().After(limit) {
-			t.Fatalf("the run was still going after an hour by the fake clock:\n%s", s.out.String())
-		}
-		// Straight to the next wait that ends, a quarter of a second at most, so that
-		// the fake's builds (which move with the clock) speak on time, their stream
-		// events read before the clock moves much further.
-		step := 250 * time.Millisecond
-		if next, ok := s.clk.Next(); ok {
-			step = min(step, max(next.Sub(s.clk.Now()), 0))
-		}
-		s.clk.Advance(step)
+	s.Step = func() {
 		s.fake.Tick()
 		if each != nil {
 			each()
 		}
 	}
+	start := s.clk.Now()
+	var (
+		res []*Result
+		err error
+		end time.Time
+	)
+	if serr := s.Run(func(ctx context.Context) error {
+		res, err = Deploy(ctx, plan)
+		end = s.clk.Now()
+		return nil
+	}); serr != nil {
+		t.Fatalf("%v:\n%s", serr, s.out.String())
+	}
+	return res, end.Sub(start), err
 }
 
 // tarball is an archive the fake's builder accepts: one top-level folder.

@@ -171,4 +171,9 @@
 // "\n"), and sends live "new" (both documented shapes unless
 // Scenario.NewEventShape picks one: "doc" {"deployment":"<id>"} then "cli"
 // {"deployment":{...}}), "log" and "status" events, and a ping every 30 s.
+//
+// A test that moves a fake clock only while nothing is in transit learns what the
+// stream still has to say from StreamBusy (events queued and not yet written,
+// connections being opened) and Options.StreamConn (a wrapper of each stream
+// connection, to count the bytes written and not yet read at the other end).
 package fakescalingo

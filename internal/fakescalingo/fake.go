@@ -94,6 +94,9 @@ type Options struct {
 	// up, clocks a little apart), by an amount that varies from call to call as real
 	// latency does: the n-th call counts RateLimitLag·(n mod 7)/6 after Options.Now.
 	RateLimitLag time.Duration
+	// StreamConn, when set, wraps every connection the stream listener accepts: a test
+	// that moves a fake clock counts there the bytes in transit (see StreamBusy).
+	StreamConn func(net.Conn) net.Conn
 }
 
 // Server is a running fake. Its fields are read-only.
@@ -139,6 +142,7 @@ type Server struct {
 	reqs  []Request
 
 	streamTokensElsewhere atomic.Int32 // stream auth frames that reached the other port
+	streamBusy            atomic.Int64 // see StreamBusy
 }
 
 // Request is one request the fake received, for assertions such as "nothing
@@ -216,7 +220,7 @@ func Start(opts Options) (*Server, error) {
 	}
 	s.api = s.regions[0].srv
 	s.auth = s.startServer(s.middleware("auth", "", s.authHandler()), opts.TLS)
-	s.stream = s.startServer(s.middleware("stream", "", http.HandlerFunc(s.serveStream)), opts.TLS && !opts.PlainStream)
+	s.stream = s.startStreamServer(s.middleware("stream", "", http.HandlerFunc(s.serveStream)), opts.TLS && !opts.PlainStream)
 	s.storage = s.newServer("storage", http.HandlerFunc(s.serveStorageFront))
 	s.elsewhere = s.newServer("elsewhere", http.HandlerFunc(s.serveElsewhere))
 	s.AuthURL = s.auth.URL
@@ -272,6 +276,35 @@ func (s *Server) Requests() []Request {
 
 func (s *Server) newServer(role string, h http.Handler) *httptest.Server {
 	return httptest.NewServer(s.middleware(role, "", h))
+}
+
+// startStreamServer starts the stream listener, its connections wrapped by
+// Options.StreamConn when set.
+func (s *Server) startStreamServer(h http.Handler, useTLS bool) *httptest.Server {
+	if s.opts.StreamConn == nil {
+		return s.startServer(h, useTLS)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = wrappedListener{Listener: srv.Listener, wrap: s.opts.StreamConn}
+	if useTLS {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	return srv
+}
+
+type wrappedListener struct {
+	net.Listener
+	wrap func(net.Conn) net.Conn
+}
+
+func (l wrappedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return l.wrap(c), nil
 }
 
 // startServer starts h on 127.0.0.1, over TLS when asked.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -24,19 +25,43 @@ type subscriber struct {
 	mu     sync.Mutex
 	q      []event
 	notify chan struct{}
+	busy   *atomic.Int64 // Server.streamBusy
+	owed   int64         // events queued and not yet written, counted in busy
 }
 
-func newSubscriber() *subscriber { return &subscriber{notify: make(chan struct{}, 1)} }
+func newSubscriber(busy *atomic.Int64) *subscriber {
+	return &subscriber{notify: make(chan struct{}, 1), busy: busy}
+}
 
 func (sub *subscriber) push(e event) {
 	sub.mu.Lock()
 	sub.q = append(sub.q, e)
+	sub.owed++
+	sub.busy.Add(1)
 	sub.mu.Unlock()
 	select {
 	case sub.notify <- struct{}{}:
 	default:
 	}
 }
+
+// written settles n events taken and written; -1 settles every one left, which never
+// will be.
+func (sub *subscriber) written(n int64) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if n < 0 || n > sub.owed {
+		n = sub.owed
+	}
+	sub.owed -= n
+	sub.busy.Add(-n)
+}
+
+// StreamBusy returns how many stream events the fake has queued and not yet written to
+// their connection, plus the stream connections being opened (from the handshake to
+// the first frames written). With what Options.StreamConn sees in transit, it tells a
+// test that moves a fake clock whether the stream still has something to say.
+func (s *Server) StreamBusy() int { return int(s.streamBusy.Load()) }
 
 func (sub *subscriber) take() []event {
 	sub.mu.Lock()
@@ -56,6 +81,10 @@ func (s *Server) publish(a *app, e event) {
 const pingInterval = 30 * time.Second
 
 func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
+	s.streamBusy.Add(1)
+	var openOnce sync.Once
+	opened := func() { openOnce.Do(func() { s.streamBusy.Add(-1) }) }
+	defer opened()
 	name, ok := strings.CutPrefix(r.URL.Path, "/apps/")
 	s.mu.Lock()
 	a := s.apps[name]
@@ -122,12 +151,12 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 	}
 	readCtx := c.CloseRead(ctx) // handles the client's close and pings
 
-	sub := newSubscriber()
+	sub := newSubscriber(&s.streamBusy)
 	s.mu.Lock()
 	sc := a.sc
 	for _, d := range a.deps {
 		for _, l := range d.log {
-			sub.q = append(sub.q, event{Type: "log", ID: d.id, Data: map[string]any{"content": l + "\n"}})
+			sub.push(event{Type: "log", ID: d.id, Data: map[string]any{"content": l + "\n"}})
 		}
 	}
 	a.subs[sub] = struct{}{}
@@ -140,6 +169,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		delete(a.subs, sub)
 		s.mu.Unlock()
+		sub.written(-1) // no more pushes: what is left is never written
 	}()
 
 	sent := 0
@@ -169,6 +199,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	opened()
 	ticker := time.NewTicker(pingInterval)
 	defer ticker.Stop()
 	for {
@@ -178,6 +209,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request) {
 					return
 				}
 			}
+			sub.written(1)
 		}
 		select {
 		case <-sub.notify:

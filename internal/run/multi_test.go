@@ -233,8 +233,11 @@ func TestMulti_TwoRegions(t *testing.T) {
 }
 
 // TestMulti_RequestBudget: the most targets a run takes, with the fake's 60-requests-a-
-// minute rule on, the client's limiter and the fake on one clock: never a 429, every
-// deployment once. The run's first burst (a token exchange, then a lookup, a listing, a
+// minute rule on, the client's limiter and the fake on one clock that moves only while
+// the run is at rest (simclock): never a 429, every deployment once. (On the instant
+// clock, whose time jumps at any goroutine's wait, a request let go by the limiter
+// could reach the fake a poll interval later, into a window the limiter never saw:
+// 429s that depend on the scheduler.) The run's first burst (a token exchange, then a lookup, a listing, a
 // source and a creation per target) is over 60 requests, so the control, with the limiter
 // made toothless and no wait to move the clock, shows the fake refusing: the test has teeth.
 func TestMulti_RequestBudget(t *testing.T) {
@@ -245,19 +248,14 @@ func TestMulti_RequestBudget(t *testing.T) {
 	}{{"with the request budget", true}, {"control: without it the fake refuses", false}} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			w := newWorldWith(t, func(o *fakescalingo.Options, c *fakeClock) {
-				o.RateLimit = 60
-				o.Now = c.Now
-			})
+			w := simWorld(t, fakescalingo.Options{RateLimit: 60})
 			var apps []string
 			for i := range 20 {
 				name := fmt.Sprintf("city-%02d", i+1)
 				apps = append(apps, name)
 				w.fake.AddApp(name, fakescalingo.Scenario{QueuedPolls: i % 3})
 			}
-			// The test clock jumps at every wait of any target, so twenty targets see time
-			// run twenty times faster than their own polls: a long timeout keeps this
-			// about the budget.
+			// A long timeout keeps this about the budget.
 			e := w.env("gitlab", "SCALINGO_APP", strings.Join(apps, ","), "SCALINGO_TIMEOUT", "48h")
 			if !tt.limiter {
 				// Without waiting, nothing moves the clock before the 61st request: the
@@ -266,7 +264,7 @@ func TestMulti_RequestBudget(t *testing.T) {
 			}
 			res := w.runWith(t, context.Background(), e, func(o *scalingo.Options) {
 				if !tt.limiter {
-					o.Limiter = scalingo.NewLimiter(1_000_000, time.Minute, w.clock)
+					o.Limiter = scalingo.NewLimiter(1_000_000, time.Minute, w.sim.Clock)
 				}
 			})
 			if !tt.limiter {

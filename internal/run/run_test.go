@@ -15,6 +15,7 @@ import (
 	"github.com/scalingo-deploy/scalingo-deploy/internal/fakescalingo"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/s3test"
 	"github.com/scalingo-deploy/scalingo-deploy/internal/scalingo"
+	"github.com/scalingo-deploy/scalingo-deploy/internal/simclock"
 )
 
 // fakeClock is a fake clock: After fires at once and moves time on, so a run that polls
@@ -58,6 +59,26 @@ type world struct {
 	clock *fakeClock
 	// observers watch the deploy's events (deploy.Observer), besides the run's own.
 	observers []deploy.Observer
+	// sim, when set, is the run's clock instead of clock: it moves only while the run
+	// is at rest (simWorld).
+	sim *simclock.Sim
+}
+
+// simWorld is a world whose run and fake share a clock that moves only while the run
+// is at rest (simclock), not at every wait of any goroutine: for tests whose verdict
+// depends on when each request reaches the fake.
+func simWorld(t *testing.T, opts fakescalingo.Options) *world {
+	t.Helper()
+	sc := simclock.New(time.Now())
+	w := newWorldWith(t, func(o *fakescalingo.Options, _ *fakeClock) {
+		*o = opts
+		o.Now = sc.Clock.Now
+		o.StreamConn = sc.ServerConn
+	})
+	sc.Watch(w.fake.StreamURL, w.fake.StreamBusy)
+	sc.Step = w.fake.Tick
+	w.sim = sc
+	return w
 }
 
 func newWorld(t *testing.T, opts fakescalingo.Options) *world {
@@ -177,7 +198,24 @@ func (w *world) runWith(t *testing.T, ctx context.Context, e env, client func(*s
 		},
 		observers: w.observers,
 	}
-	err := runWith(ctx, args, e.get, &stdout, &stderr, h)
+	if w.sim == nil {
+		err := runWith(ctx, args, e.get, &stdout, &stderr, h)
+		return result{code: ExitCode(err), stdout: stdout.String(), stderr: stderr.String()}
+	}
+	h.clock = w.sim.Clock
+	h.clientOpts = func(o *scalingo.Options) {
+		o.Transport = w.sim
+		if client != nil {
+			client(o)
+		}
+	}
+	var err error
+	if serr := w.sim.Run(func(ctx context.Context) error {
+		err = runWith(ctx, args, e.get, &stdout, &stderr, h)
+		return nil
+	}); serr != nil {
+		t.Fatalf("%v\nstdout:\n%s\nstderr:\n%s", serr, stdout.String(), stderr.String())
+	}
 	return result{code: ExitCode(err), stdout: stdout.String(), stderr: stderr.String()}
 }
 
