@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,9 +39,11 @@ type follower struct {
 	deadline time.Time // start + timeout, on the run's clock
 	last     bool      // the last status read, after the timeout: the log is caught up after it
 	status   string
-	// pending is a status a poll saw while the stream was up, shown once the stream's
-	// lines before it are: when the stream tells it, else at the next poll or the end.
-	pending      string
+	// pending are the statuses polls saw while the stream was up and it has not told yet:
+	// each shows when the stream tells it, after the lines it sent before it, and what is
+	// left shows at the end, after the whole log (never before its lines).
+	pending      []string
+	told         map[string]bool // the statuses shown
 	warned       map[string]bool
 	queuedNoted  bool
 	lines        []string // the log lines printed so far
@@ -140,10 +143,15 @@ func (f *follower) run(ctx context.Context) error {
 				if gap := f.drain(); gap {
 					f.catchUp(waitCtx)
 				}
-				f.showStatus(st)
-				if st == f.pending {
-					f.pending = ""
+				if i := slices.Index(f.pending, st); i >= 0 {
+					// Those a poll saw before it came earlier, and so did their lines (the
+					// stream may have missed their status, as when it connected).
+					for _, earlier := range f.pending[:i] {
+						f.showStatus(earlier)
+					}
+					f.pending = f.pending[i+1:]
 				}
+				f.showStatus(st)
 				continue
 			}
 		case <-tick:
@@ -231,11 +239,6 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 		// read after it.)
 		f.catchUp(ctx)
 	}
-	if f.pending != "" && !Status(dep.Status).Terminal() {
-		// Seen by the last poll and not told by the stream since: its lines are in.
-		f.drain()
-		f.showPending()
-	}
 	if Status(dep.Status).Terminal() {
 		// The whole log, then the verdict after the group: what the stream has brought,
 		// then what links.output has that the stream did not.
@@ -262,8 +265,10 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 		f.showStatus(dep.Status)
 	case dep.Status != f.status:
 		// The stream shows it after the lines that came before it (run); if it does
-		// not, the next poll does.
-		f.pending = dep.Status
+		// not, the end does.
+		if !slices.Contains(f.pending, dep.Status) && !f.told[dep.Status] {
+			f.pending = append(f.pending, dep.Status)
+		}
 	}
 	switch {
 	case f.status == "queued":
@@ -284,16 +289,20 @@ func (f *follower) showStatus(st string) {
 		return
 	}
 	f.status = st
+	if f.told == nil {
+		f.told = map[string]bool{}
+	}
+	f.told[st] = true
 	f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
 	f.emit(Event{Kind: EventStatus, Status: Status(f.status)})
 }
 
-// showPending shows the status a poll saw, if the stream has not.
+// showPending shows the statuses polls saw that the stream has not told.
 func (f *follower) showPending() {
-	if f.pending != "" {
-		f.showStatus(f.pending)
-		f.pending = ""
+	for _, st := range f.pending {
+		f.showStatus(st)
 	}
+	f.pending = nil
 }
 
 // drain prints the log lines the stream has passed on and the loop has not taken yet.
