@@ -43,6 +43,7 @@ type follower struct {
 	// each shows when the stream tells it, after the lines it sent before it, and what is
 	// left shows at the end, after the whole log (never before its lines).
 	pending      []string
+	shown        string          // the status shown last (status is the last seen)
 	told         map[string]bool // the statuses shown
 	warned       map[string]bool
 	queuedNoted  bool
@@ -68,6 +69,7 @@ func (f *follower) run(ctx context.Context) error {
 	f.start = f.Now()
 	f.deadline = f.start.Add(f.timeout)
 	f.status = f.dep.Status
+	f.shown = f.status
 	f.warned = map[string]bool{}
 	f.endGroup = f.Reporter.Group("Build log of deployment " + f.dep.ID)
 	defer f.closeGroup() // on every way out; the verdict is printed after it
@@ -208,7 +210,9 @@ func (f *follower) timedOut(ctx context.Context) error {
 	case done && lastCtx.Err() == nil && (err == nil || errors.As(err, &failed)):
 		return err
 	}
+	f.drain()
 	f.catchUp(lastCtx)
+	f.showPending()
 	f.closeGroup()
 	return &TimeoutError{ID: f.dep.ID, App: f.app, Region: f.Region, LastStatus: f.status, After: f.timeout}
 }
@@ -263,13 +267,14 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 	switch {
 	case !live:
 		f.showStatus(dep.Status)
-	case dep.Status != f.status:
+	case dep.Status != f.shown:
 		// The stream shows it after the lines that came before it (run); if it does
 		// not, the end does.
 		if !slices.Contains(f.pending, dep.Status) && !f.told[dep.Status] {
 			f.pending = append(f.pending, dep.Status)
 		}
 	}
+	f.status = dep.Status // the last status seen, whenever it shows
 	switch {
 	case f.status == "queued":
 		if !f.queuedNoted && f.Now().Sub(f.start) >= f.QueuedNotice {
@@ -285,16 +290,16 @@ func (f *follower) poll(ctx context.Context) (done bool, err error) {
 
 // showStatus prints a status the deployment moved to, once.
 func (f *follower) showStatus(st string) {
-	if st == f.status {
+	if st == f.shown {
 		return
 	}
-	f.status = st
+	f.shown = st
 	if f.told == nil {
 		f.told = map[string]bool{}
 	}
 	f.told[st] = true
-	f.Reporter.Printf("[%s] %s", f.elapsed(), f.status)
-	f.emit(Event{Kind: EventStatus, Status: Status(f.status)})
+	f.Reporter.Printf("[%s] %s", f.elapsed(), st)
+	f.emit(Event{Kind: EventStatus, Status: Status(st)})
 }
 
 // showPending shows the statuses polls saw that the stream has not told.
