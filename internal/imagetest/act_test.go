@@ -70,11 +70,29 @@ func TestGitHubAct(t *testing.T) {
 // workspace, as GitHub does.
 func runAct(t *testing.T, workflow string, secrets map[string]string) (out, head string) {
 	t.Helper()
-	img := image(t)
-	actBin := tool(t, "act")
-	sock := dockerSocket(t)
-	root := repoRoot(t)
+	ws := actWorkspace(t, image(t))
+	writeFile(t, ws, ".github/workflows/deploy.yml", workflow)
+	head = actCommit(t, ws)
+	args := []string{"--workflows", ".github/workflows/deploy.yml"}
+	for name, value := range secrets {
+		args = append(args, "--secret", name+"="+value)
+	}
+	out = act(t, ws, "push", args...)
+	if !strings.Contains(out, `entrypoint=["/usr/local/bin/scalingo-deploy"]`) {
+		t.Errorf("act did not start the binary as action.yml's runs.entrypoint says:\n%s", out)
+	}
+	if strings.Contains(out, "::add-mask::") {
+		t.Errorf("act printed a raw ::add-mask:: command:\n%s", out)
+	}
+	return out, head
+}
 
+// actWorkspace is a workspace for act holding this repository's action.yml as the release
+// workflow rewrites it (`image: docker://…`, by .github/pin-action-image.sh), pointing at img;
+// actCommit makes it a repository.
+func actWorkspace(t *testing.T, img string) string {
+	t.Helper()
+	root := repoRoot(t)
 	ws := newWorkspace(t)
 	if err := os.RemoveAll(filepath.Join(ws, ".git")); err != nil {
 		t.Fatal(err)
@@ -89,50 +107,52 @@ func runAct(t *testing.T, workflow string, secrets map[string]string) (out, head
 	if out, err := pin.CombinedOutput(); err != nil {
 		t.Fatalf("pin-action-image.sh: %v\n%s", err, out)
 	}
-	writeFile(t, ws, ".github/workflows/deploy.yml", workflow)
+	return ws
+}
 
-	// act wants a git repository with a remote for actions/checkout, which it emulates by copying.
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com", "-c", "init.defaultBranch=main"}, args...)...)
-		cmd.Dir = ws
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return strings.TrimSpace(string(out))
+// gitIn runs git in dir as a CI user on a main branch, and returns what it printed.
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com", "-c", "init.defaultBranch=main"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	git("init", "-q")
-	git("add", "-A")
-	git("commit", "-q", "-m", "app")
-	git("remote", "add", "origin", "https://github.com/acme/web.git")
-	head = git("rev-parse", "HEAD")
+	return strings.TrimSpace(string(out))
+}
 
+// actCommit commits ws as one commit of acme/web (act wants a git repository with a remote
+// for actions/checkout, which it emulates by copying; github.repository comes from the
+// remote), and returns the commit.
+func actCommit(t *testing.T, ws string) string {
+	t.Helper()
+	gitIn(t, ws, "init", "-q")
+	gitIn(t, ws, "add", "-A")
+	gitIn(t, ws, "commit", "-q", "-m", "app")
+	gitIn(t, ws, "remote", "add", "origin", "https://github.com/acme/web.git")
+	return gitIn(t, ws, "rev-parse", "HEAD")
+}
+
+// act runs act on event in ws (args: the workflow, the event's payload, secrets…) through
+// podman's Docker API, with the locally made job image, and returns its output; a failed
+// run fails the test.
+func act(t *testing.T, ws, event string, args ...string) string {
+	t.Helper()
 	home := t.TempDir()
 	writeFile(t, home, ".actrc", "") // no first-run questions
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	args := []string{"push",
-		"--workflows", ".github/workflows/deploy.yml",
+	args = append([]string{event,
 		"--platform", "ubuntu-latest=" + baseImage, // a job container with a shell, made locally
-		"--pull=false", "--no-cache-server"}
-	for name, value := range secrets {
-		args = append(args, "--secret", name+"="+value)
-	}
-	cmd := exec.CommandContext(ctx, actBin, args...)
+		"--pull=false", "--no-cache-server"}, args...)
+	cmd := exec.CommandContext(ctx, tool(t, "act"), args...)
 	cmd.Dir = ws
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
-		"DOCKER_HOST=unix://"+sock)
-	outb, err := cmd.CombinedOutput()
-	out = string(outb)
+		"DOCKER_HOST=unix://"+dockerSocket(t))
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("act: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, `entrypoint=["/usr/local/bin/scalingo-deploy"]`) {
-		t.Errorf("act did not start the binary as action.yml's runs.entrypoint says:\n%s", out)
-	}
-	if strings.Contains(out, "::add-mask::") {
-		t.Errorf("act printed a raw ::add-mask:: command:\n%s", out)
-	}
-	return out, head
+	return string(out)
 }

@@ -311,13 +311,7 @@ func newGLCIProject(t *testing.T, project string, files map[string]string) *glci
 
 func (p *glciProject) git(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com", "-c", "init.defaultBranch=main"}, args...)...)
-	cmd.Dir = p.dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return gitIn(t, p.dir, args...)
 }
 
 // run runs the pipeline with gitlab-ci-local. vars are what GitLab would give the jobs on top of

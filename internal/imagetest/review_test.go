@@ -1,16 +1,13 @@
 package imagetest
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -96,26 +93,12 @@ var actReviewReport = regexp.MustCompile(`review app (\S+) (?:at|is) (\S+)`)
 func TestReviewAppAct(t *testing.T) {
 	t.Parallel()
 	img := image(t)
-	actBin := tool(t, "act")
-	sock := dockerSocket(t)
+	tool(t, "act") // before anything is built: skipped, or failed in CI, without act
 	srv := startFake(t)
 	root := repoRoot(t)
 	const child = appName + "-pr42" // the number in testdata/events/github-pull_request-*.json
 
-	ws := newWorkspace(t)
-	if err := os.RemoveAll(filepath.Join(ws, ".git")); err != nil {
-		t.Fatal(err)
-	}
-	action, err := os.ReadFile(filepath.Join(root, "action.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, ws, "action.yml", string(action))
-	pin := exec.Command("sh", filepath.Join(root, ".github", "pin-action-image.sh"), "docker://"+img, "action.yml")
-	pin.Dir = ws
-	if out, err := pin.CombinedOutput(); err != nil {
-		t.Fatalf("pin-action-image.sh: %v\n%s", err, out)
-	}
+	ws := actWorkspace(t, img)
 	// The documented workflow, with this repository's action and the fake's URLs.
 	wf := reviewDocBlock(t, "types: [opened, synchronize, reopened, closed]")
 	// The deploy job uses this repository's action from its checkout; the destroy job has no
@@ -133,44 +116,20 @@ func TestReviewAppAct(t *testing.T) {
 	wf = replaceN(t, wf, "\npermissions:\n", "\ndefaults:\n  run:\n    shell: sh\n\npermissions:\n", 1)
 	writeFile(t, ws, ".github/workflows/review-app.yml", wf)
 
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-c", "user.name=ci", "-c", "user.email=ci@example.com", "-c", "init.defaultBranch=main"}, args...)...)
-		cmd.Dir = ws
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	git("init", "-q")
-	git("add", "-A")
-	git("commit", "-q", "-m", "app")
 	// github.repository comes from the remote: acme/web, the base (and head) of the events.
-	git("remote", "add", "origin", "https://github.com/acme/web.git")
+	actCommit(t, ws)
 
-	home := t.TempDir()
-	writeFile(t, home, ".actrc", "")
-	act := func(t *testing.T, eventFile string) string {
+	runEvent := func(t *testing.T, eventFile string) string {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, actBin, "pull_request",
+		out := act(t, ws, "pull_request",
 			"--eventpath", filepath.Join(root, "testdata", "events", eventFile),
 			"--workflows", ".github/workflows/review-app.yml",
-			"--platform", "ubuntu-latest="+baseImage,
-			"--pull=false", "--no-cache-server",
 			"--secret", "SCALINGO_API_TOKEN="+srv.APIToken)
-		cmd.Dir = ws
-		cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
-			"DOCKER_HOST=unix://"+sock)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("act: %v\n%s", err, out)
-		}
-		return string(out)
+		return out
 	}
 
 	// Opened: the deploy job runs, the destroy job is skipped.
-	out := act(t, "github-pull_request-opened.json")
+	out := runEvent(t, "github-pull_request-opened.json")
 	a := checkReviewDeployed(t, srv, child, out)
 	m := actReviewReport.FindStringSubmatch(out)
 	if m == nil || m[1] != child || m[2] != a.URL {
@@ -182,7 +141,7 @@ func TestReviewAppAct(t *testing.T) {
 
 	// Closed: the destroy job deletes the review app, without an archive.
 	uploads := len(srv.Deployments(child))
-	out = act(t, "github-pull_request-closed.json")
+	out = runEvent(t, "github-pull_request-closed.json")
 	checkReviewDestroyed(t, srv, child, out)
 	if m := actReviewReport.FindStringSubmatch(out); m == nil || m[1] != child || m[2] != "destroyed" {
 		t.Errorf("the report step printed %q, want review app %s is destroyed\n%s", m, child, out)
