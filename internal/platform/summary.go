@@ -243,11 +243,10 @@ func orNone(s string) string {
 	return s
 }
 
-// WriteSummary appends the summary of a run to GITHUB_STEP_SUMMARY in GitHub's dialect
-// (GitHub, Forgejo, Gitea): one target's facts, or a table of several; elsewhere it does
-// nothing. The plain lines are
-// printed by the caller on every platform.
-func (r *Reporter) WriteSummary(rows ...Summary) error {
+// AppendSummary appends md to GITHUB_STEP_SUMMARY in GitHub's dialect; elsewhere it
+// does nothing. It opens the file as every destination is opened (openDestination): a
+// FIFO or a symlink there is refused at once rather than hang the run or be followed.
+func (r *Reporter) AppendSummary(md string) error {
 	if r.dialect != ci.GitHubCommands {
 		return nil
 	}
@@ -259,14 +258,19 @@ func (r *Reporter) WriteSummary(rows ...Summary) error {
 	if err != nil {
 		return fmt.Errorf("write the step summary: %w", err)
 	}
-	md := ""
-	if len(rows) == 1 {
-		md = rows[0].Markdown()
-	} else {
-		md = Table(rows)
-	}
 	_, err = f.WriteString(r.out.Redact(md))
 	return errors.Join(err, f.Close())
+}
+
+// WriteSummary appends the summary of a run to GITHUB_STEP_SUMMARY in GitHub's dialect
+// (GitHub, Forgejo, Gitea): one target's facts, or a table of several; elsewhere it does
+// nothing. The plain lines are
+// printed by the caller on every platform.
+func (r *Reporter) WriteSummary(rows ...Summary) error {
+	if len(rows) == 1 {
+		return r.AppendSummary(rows[0].Markdown())
+	}
+	return r.AppendSummary(Table(rows))
 }
 
 // mdCell is text this program does not control (an API's answer, a name) as Markdown
