@@ -26,6 +26,8 @@ type Reporter interface {
 	Warning(format string, args ...any)
 	Notice(format string, args ...any)
 	Printf(format string, args ...any)
+	// Redact masks the run's secrets in text bound for the forge (the comment is public).
+	Redact(text string) string
 }
 
 // GitHub is the GitHub (or Forgejo/Gitea) side of the feedback.
@@ -159,7 +161,7 @@ func (f *Feedback) Finished(ctx context.Context, e Entry) {
 	if !ok {
 		return
 	}
-	st := github.StatusRequest{LogURL: f.runURL, Description: oneLine(e.Cause)}
+	st := github.StatusRequest{LogURL: f.runURL, Description: f.r.Redact(oneLine(e.Cause))}
 	switch e.State {
 	case Deployed:
 		st.State, st.EnvironmentURL, st.Description = "success", e.URL, "Deployed to Scalingo"
@@ -202,7 +204,7 @@ func (f *Feedback) Comment(ctx context.Context, entries []Entry) {
 	if !f.active(kindComment) {
 		return
 	}
-	body := Render(f.key, entries, f.runURL)
+	body := f.r.Redact(Render(f.key, entries, f.runURL))
 	if f.gh != nil && f.gh.PR > 0 {
 		if err := f.githubComment(ctx, body); err != nil {
 			f.fail(kindComment, "comment on the pull request", err)

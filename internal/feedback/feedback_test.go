@@ -38,6 +38,7 @@ func (l *lines) add(level, format string, args ...any) {
 func (l *lines) Warning(f string, a ...any) { l.add("warning", f, a...) }
 func (l *lines) Notice(f string, a ...any)  { l.add("notice", f, a...) }
 func (l *lines) Printf(f string, a ...any)  { l.add("print", f, a...) }
+func (l *lines) Redact(s string) string     { return s }
 
 func ghClient(t *testing.T, s *fakegithub.Server) *github.Client {
 	t.Helper()
